@@ -1,0 +1,50 @@
+"""The S3 object store (MinIO in production, nanio locally) through the `minio` SDK."""
+
+from __future__ import annotations
+
+import io
+
+from minio import Minio
+from minio.error import S3Error
+
+from credit_platform.settings import Settings
+
+
+def client(s: Settings) -> Minio:
+    return Minio(s.s3_endpoint, access_key=s.s3_access_key, secret_key=s.s3_secret_key,
+                 secure=s.s3_secure, region=s.s3_region)
+
+
+def exists(c: Minio, bucket: str, key: str) -> bool:
+    try:
+        c.stat_object(bucket, key)
+    except S3Error as err:
+        if err.code in {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}:
+            return False
+        raise
+    return True
+
+
+def put_once(c: Minio, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream") -> bool:
+    """Write-once: returns False (and writes nothing) when the key already exists.
+
+    Immutability of the raw zone is enforced here, not by object lock, because the local server does
+    not implement retention; production adds object lock on the raw bucket as a second layer.
+    """
+    if exists(c, bucket, key):
+        return False
+    c.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
+    return True
+
+
+def put(c: Minio, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+    c.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
+
+
+def get(c: Minio, bucket: str, key: str) -> bytes:
+    resp = c.get_object(bucket, key)
+    try:
+        return resp.read()
+    finally:
+        resp.close()
+        resp.release_conn()
