@@ -11,10 +11,10 @@ import os
 os.environ.setdefault("CP_PG_DATABASE", "credit_test")
 os.environ.setdefault("CP_S3_BUCKET_PREFIX", "test-")
 
-import pytest  # noqa: E402
+import pytest
 
-from credit_platform import airflow_env, services  # noqa: E402
-from credit_platform.settings import Settings  # noqa: E402
+from credit_platform import airflow_env, services
+from credit_platform.settings import Settings
 
 SETTINGS = Settings.from_env()
 airflow_env.apply(SETTINGS)  # before anything imports airflow

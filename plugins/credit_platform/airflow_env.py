@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-from credit_platform.settings import REPO_ROOT, Settings
+from credit_platform.settings import LOCAL_ONLY_ENV_VARS, REPO_ROOT, Settings
 
 WAREHOUSE_CONN_ID = "credit_warehouse"
 OBJECT_STORE_CONN_ID = "credit_object_store"
-API_PORT = int(os.environ.get("CP_AIRFLOW_PORT", "58080"))
+API_PORT = int(os.environ.get("CP_AIRFLOW_PORT") or LOCAL_ONLY_ENV_VARS["CP_AIRFLOW_PORT"][0])
 
 
 def _jwt_secret(home: Path) -> str:

@@ -30,6 +30,8 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "CP_ID_HASH_KEY": ("local-demo-key-change-me", "HMAC key for natural persons' ID numbers"),
     "CP_NOTIFY_URLS": ("", "apprise URLs, space separated; empty = the local outbox"),
 }
+# Read only by the local launcher (airflow_env.py); production runs the chart's own API server.
+LOCAL_ONLY_ENV_VARS = {"CP_AIRFLOW_PORT": ("58080", "port of the local Airflow API server / UI")}
 
 # Object-store zones; each is a bucket so that retention and access can differ (object lock on raw).
 ZONES = ("inbox", "raw", "staged", "quarantine", "feedback", "reports")

@@ -1,0 +1,9 @@
+#!/bin/bash
+# Separate databases: Airflow metadata and the credit warehouse, each with its own role.
+set -euo pipefail
+psql -v ON_ERROR_STOP=1 --username postgres <<SQL
+create role airflow login password '${AIRFLOW_DB_PASSWORD}';
+create database airflow owner airflow;
+create role credit login password '${CP_PG_PASSWORD}';
+create database credit_warehouse owner credit encoding 'UTF8';
+SQL

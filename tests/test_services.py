@@ -1,0 +1,53 @@
+"""Local services: idempotent up, loopback only, clear errors, down stops exactly what it started."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+
+import psutil
+import pytest
+
+from credit_platform import services
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_up_is_idempotent_and_reuses_running_services(settings):
+    first = {st.name: st.pid for st in services.status(settings)}
+    again = {st.name: st.pid for st in services.up(settings)}
+    assert first == again
+    assert all(st.running for st in services.status(settings))
+
+
+def test_services_listen_on_loopback_only(settings):
+    for st in services.status(settings):
+        proc = psutil.Process(st.pid)
+        procs = [proc, *proc.children(recursive=True)]
+        addrs = {c.laddr.ip for p in procs for c in p.net_connections(kind="inet") if c.status == "LISTEN"}
+        assert addrs, f"{st.name} listens nowhere"
+        assert addrs <= {"127.0.0.1"}, f"{st.name} listens on {addrs}"
+
+
+def test_a_taken_port_gives_a_clear_message(settings, tmp_path):
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        other = dataclasses.replace(settings, home=tmp_path, s3_endpoint=f"127.0.0.1:{port}")
+        with pytest.raises(services.ServiceError, match=f"127.0.0.1:{port} is taken.*CP_S3_ENDPOINT"):
+            services.s3_up(other)
+
+
+def test_down_stops_exactly_the_process_it_started(settings, tmp_path):
+    other = dataclasses.replace(settings, home=tmp_path, s3_endpoint=f"127.0.0.1:{_free_port()}")
+    started = services.s3_up(other)
+    assert started.running and started.pid != services.s3_status(settings).pid
+    assert services.s3_down(other) is True
+    assert not psutil.pid_exists(started.pid) or psutil.Process(started.pid).status() == psutil.STATUS_ZOMBIE
+    assert services.s3_status(settings).running, "the suite's own S3 server must survive"
+    assert services.s3_down(other) is False
