@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from datetime import date
+from pathlib import Path
 
 import typer
 
@@ -95,6 +98,63 @@ def demo() -> None:
     except services.ServiceError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
+
+
+@app.command()
+def validate(
+    file: Path = typer.Argument(..., help="CSV or XLSX batch file"),
+    item: str = typer.Option(..., "--item", help="catalog item code, e.g. administrative_penalty"),
+    received_on: str = typer.Option(None, "--received-on", help="YYYY-MM-DD; default today"),
+) -> None:
+    """Check one file against the catalog; prints ONE JSON object (exit 0 read, 2 batch error)."""
+    from credit_platform.catalog import CatalogError
+    from credit_platform.validation import validate_file
+
+    try:
+        day = date.fromisoformat(received_on) if received_on else date.today()
+    except ValueError:
+        typer.echo(f"error: --received-on {received_on!r} is not YYYY-MM-DD", err=True)
+        raise typer.Exit(64) from None
+    try:
+        report = validate_file(file, item, day)
+    except CatalogError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(64) from None
+    typer.echo(json.dumps(report.as_json(), ensure_ascii=False))
+    raise typer.Exit(2 if report.batch_error else 0)
+
+
+contracts_app = typer.Typer(no_args_is_help=True, help="The catalog and registry in contracts/.")
+app.add_typer(contracts_app, name="contracts")
+
+
+@contracts_app.command("check")
+def contracts_check() -> None:
+    """Load and cross-check contracts/ and verify generated files are current."""
+    from credit_platform import dbt_codegen
+    from credit_platform.catalog import CatalogError, load_catalog
+    from credit_platform.registry import load_registry
+
+    try:
+        cat = load_catalog()
+        reg = load_registry(cat=cat)
+    except CatalogError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
+    stale = dbt_codegen.stale_files(cat)
+    typer.echo(f"catalog: {len(cat.items)} items; registry: {len(reg.units)} units, {len(reg.offices)} offices")
+    if stale:
+        typer.echo("stale generated files (run `credit-platform contracts generate`): " + ", ".join(stale), err=True)
+        raise typer.Exit(1)
+
+
+@contracts_app.command("generate")
+def contracts_generate() -> None:
+    """Write the dbt sources and tests generated from the catalog."""
+    from credit_platform import dbt_codegen
+
+    for path in dbt_codegen.write_all():
+        typer.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,224 @@
+"""Gate 0: structure. Bytes in, chunks of string columns keyed by national field codes out.
+
+Accepts CSV (UTF-8 with or without BOM, GBK/GB18030, CRLF, quoted fields with newlines) and XLSX. Headers
+may be the Chinese names (spaces and full/half-width brackets tolerated) or the national codes. Unknown
+columns are warnings; missing required columns, unreadable or undecodable files are a `BatchError`
+carrying a batch reason code. Chunks keep memory bounded for files of millions of rows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import polars as pl
+
+from credit_platform.catalog import Item
+from credit_platform.normalize import to_half_width
+
+ROW = "__row"
+CHUNK_ROWS = 250_000
+_READ = 4 * 1024 * 1024
+
+
+class BatchError(Exception):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+@dataclass
+class Batch:
+    """A structurally valid batch: how it was read and its chunks (each with a 1-based ROW column)."""
+
+    format: str
+    encoding: str | None
+    columns: dict[str, str]  # source header -> field code
+    warnings: list[str] = field(default_factory=list)
+    chunks: Iterator[pl.DataFrame] = iter(())
+
+
+def _header_key(text: str) -> str:
+    return re.sub(r"\s+", "", to_half_width(str(text))).upper()
+
+
+def header_map(item: Item, headers: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Map source headers to field codes; returns (mapping, warnings)."""
+    lookup: dict[str, str] = {}
+    for f in item.fields:
+        for label in (f.code, f.name, *f.aliases):
+            lookup.setdefault(_header_key(label), f.code)
+    mapping: dict[str, str] = {}
+    warnings: list[str] = []
+    for h in headers:
+        code = lookup.get(_header_key(h))
+        if code is None or code in mapping.values():
+            warnings.append(f"未识别的列已忽略：{str(h)[:50]}" if code is None else f"重复的列已忽略：{str(h)[:50]}")
+            continue
+        mapping[h] = code
+    missing = [f for f in item.fields if f.required and f.code not in mapping.values()]
+    if missing:
+        raise BatchError("missing_columns", "、".join(f"{f.name}（{f.code}）" for f in missing))
+    return mapping, warnings
+
+
+def sniff_format(head: bytes, filename: str = "") -> str:
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise BatchError("unsupported_format", "Excel 97-2003（.xls）文件")
+    if head.startswith(b"%PDF"):
+        raise BatchError("unsupported_format", "PDF文件")
+    if b"\x00" in head[:8192] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BatchError("unsupported_format", f"二进制文件{(' ' + filename) if filename else ''}")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BatchError("unsupported_format", "UTF-16编码的文本")
+    return "csv"
+
+
+def _detect_encoding(path: Path) -> str:
+    """utf-8 (BOM or not) or gb18030 (a superset of GBK); decoding is checked over the whole file."""
+    for enc in ("utf-8-sig", "gb18030"):
+        dec = codecs.getincrementaldecoder(enc)(errors="strict")
+        try:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(_READ):
+                    dec.decode(chunk)
+                dec.decode(b"", final=True)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    raise BatchError("undecodable_text", "既不是UTF-8也不是GBK/GB18030编码")
+
+
+def _as_utf8_file(path: Path, encoding: str, workdir: Path) -> Path:
+    if encoding == "utf-8-sig":
+        return path
+    out = workdir / "transcoded.csv"
+    dec = codecs.getincrementaldecoder(encoding)()
+    with open(path, "rb") as src, open(out, "wb") as dst:
+        while chunk := src.read(_READ):
+            dst.write(dec.decode(chunk).encode("utf-8"))
+        dst.write(dec.decode(b"", final=True).encode("utf-8"))
+    return out
+
+
+def _csv_chunks(path: Path, mapping: dict[str, str], chunk_rows: int) -> Iterator[pl.DataFrame]:
+    lf = pl.scan_csv(path, infer_schema=False, has_header=True, quote_char='"', encoding="utf8",
+                     missing_columns="insert", raise_if_empty=False, truncate_ragged_lines=False)
+    lf = lf.select([pl.col(h).alias(code) for h, code in mapping.items()])
+    offset = 0
+    try:
+        for chunk in lf.collect_batches(chunk_size=chunk_rows):
+            chunk = chunk.with_columns(pl.int_range(offset + 1, offset + chunk.height + 1, dtype=pl.Int64).alias(ROW))
+            offset += chunk.height
+            yield _drop_blank(chunk)
+    except pl.exceptions.PolarsError as err:
+        raise BatchError("unreadable_file", f"CSV解析失败：{str(err).splitlines()[0][:200]}") from None
+
+
+def _drop_blank(chunk: pl.DataFrame) -> pl.DataFrame:
+    # A blank line is not a record; its row number stays used so later rows keep the clerk's numbering.
+    data_cols = [c for c in chunk.columns if c != ROW]
+    if not data_cols:
+        return chunk
+    blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in data_cols])
+    return chunk.filter(~blank)
+
+
+def _cell_text(v) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        return v.date().isoformat() if v.time() == time(0) else v.isoformat(sep=" ")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    return str(v)
+
+
+def _xlsx_batch(path: Path, item: Item, chunk_rows: int) -> Batch:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
+        raise BatchError("unreadable_file", f"XLSX文件损坏或不完整：{type(err).__name__}") from None
+    except Exception as err:  # noqa: BLE001  - openpyxl raises many types on hostile files
+        raise BatchError("unreadable_file", f"XLSX文件无法解析：{type(err).__name__}") from None
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    try:
+        header = next(r for r in rows if any(c not in (None, "") for c in r))
+    except StopIteration:
+        raise BatchError("empty_file", "工作表中没有表头和数据") from None
+    except Exception as err:  # noqa: BLE001
+        raise BatchError("unreadable_file", f"XLSX文件无法解析：{type(err).__name__}") from None
+    headers = [str(h) if h is not None else "" for h in header]
+    named = [(i, h) for i, h in enumerate(headers) if h.strip()]
+    mapping, warnings = header_map(item, [h for _, h in named])
+    picks = [(i, mapping[h]) for i, h in named if h in mapping]
+
+    def chunks() -> Iterator[pl.DataFrame]:
+        buf: dict[str, list] = {code: [] for _, code in picks}
+        nums: list[int] = []
+        n = 0
+        try:
+            for r in rows:
+                n += 1
+                vals = [_cell_text(r[i]) if i < len(r) else None for i, _ in picks]
+                if all(v is None or not v.strip() for v in vals):
+                    continue
+                nums.append(n)
+                for (_, code), v in zip(picks, vals, strict=True):
+                    buf[code].append(v)
+                if len(nums) >= chunk_rows:
+                    yield pl.DataFrame({**buf, ROW: nums}, schema={**{c: pl.Utf8 for c in buf}, ROW: pl.Int64})
+                    buf = {code: [] for _, code in picks}
+                    nums = []
+        except Exception as err:  # noqa: BLE001
+            raise BatchError("unreadable_file", f"XLSX文件读取中断：{type(err).__name__}") from None
+        finally:
+            wb.close()
+        if nums or n == 0:
+            yield pl.DataFrame({**buf, ROW: nums}, schema={**{c: pl.Utf8 for c in buf}, ROW: pl.Int64})
+
+    return Batch("xlsx", None, {h: mapping[h] for _, h in named if h in mapping}, warnings, chunks())
+
+
+def open_batch(path: Path, item: Item, workdir: Path | None = None, chunk_rows: int = CHUNK_ROWS) -> Batch:
+    """Read a batch file's structure; raises BatchError with a batch reason code."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError as err:
+        raise BatchError("unreadable_file", f"无法打开文件：{err.strerror}") from None
+    if not head.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise BatchError("empty_file", "0字节或只有空白")
+    fmt = sniff_format(head, path.name)
+    if fmt == "xlsx":
+        return _xlsx_batch(path, item, chunk_rows)
+    encoding = _detect_encoding(path)
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="credit-batch-"))
+    csv_path = _as_utf8_file(path, encoding, workdir)
+    with open(csv_path, "rb") as fh:
+        first_line = fh.readline().decode("utf-8-sig", errors="replace")
+    try:
+        header = next(iter(pl.read_csv(io.StringIO(first_line), has_header=False, infer_schema=False).rows()))
+    except (pl.exceptions.PolarsError, StopIteration):
+        raise BatchError("unreadable_file", "表头行无法解析") from None
+    headers = [h for h in header if h is not None]
+    mapping, warnings = header_map(item, headers)
+    # polars names duplicate headers with suffixes; keep only the first occurrence of each header
+    mapping = {h: c for h, c in mapping.items()}
+    return Batch("csv", "utf-8" if encoding == "utf-8-sig" else "gb18030", mapping, warnings,
+                 _csv_chunks(csv_path, mapping, chunk_rows))
