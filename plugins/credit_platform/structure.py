@@ -42,7 +42,7 @@ class Batch:
     encoding: str | None
     columns: dict[str, str]  # source header -> field code
     warnings: list[str] = field(default_factory=list)
-    chunks: Iterator[pl.DataFrame] = iter(())
+    chunks: Iterator[pl.DataFrame] = field(default_factory=lambda: iter(()))
 
 
 def _header_key(text: str) -> str:
