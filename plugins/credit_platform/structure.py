@@ -121,7 +121,15 @@ def _csv_chunks(path: Path, mapping: dict[str, str], chunk_rows: int) -> Iterato
             offset += chunk.height
             yield _drop_blank(chunk)
     except pl.exceptions.PolarsError as err:
-        raise BatchError("unreadable_file", f"CSV解析失败：{str(err).splitlines()[0][:200]}") from None
+        raise BatchError("unreadable_file", _csv_error_zh(str(err))) from None
+
+
+def _csv_error_zh(text: str) -> str:
+    if "more fields" in text:
+        return "CSV解析失败：某行的列数多于表头（可能有未加引号的逗号）"
+    if "could not parse" in text:
+        return "CSV解析失败：引号不配对或字段无法解析"
+    return "CSV解析失败：" + text.splitlines()[0][:120]
 
 
 def _drop_blank(chunk: pl.DataFrame) -> pl.DataFrame:

@@ -1,0 +1,102 @@
+"""PostgreSQL landing tables, one per catalog item, derived from the catalog.
+
+Every landing row carries its batch and row number (provenance), the unit and channel it came through,
+when it was received and whether it was on time. Natural persons' ID numbers never land in clear text:
+their columns become `<code>_hash` (HMAC, for joins) and `<code>_masked` (for display).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from credit_platform.catalog import Catalog, FieldSpec, Item
+
+SCHEMA = "landing"
+
+LEDGER_DDL = f"""
+create schema if not exists {SCHEMA};
+create table if not exists {SCHEMA}.batches (
+    batch_id text primary key,
+    unit_code text not null,
+    item_code text not null,
+    channel text not null,
+    source_ref text,
+    received_at timestamptz not null,
+    raw_key text,
+    sha256 text not null,
+    bytes bigint not null,
+    encoding text,
+    rows integer not null,
+    accepted integer not null,
+    rejected integer not null,
+    status text not null check (status in ('loaded', 'partially_rejected', 'rejected')),
+    batch_error_reason text,
+    batch_error_detail text,
+    timings jsonb,
+    loaded_at timestamptz not null default now(),
+    check (rows = accepted + rejected)
+);
+create table if not exists {SCHEMA}.rejections (
+    batch_id text not null references {SCHEMA}.batches (batch_id),
+    row_no integer not null,
+    field_code text not null,
+    reason text not null,
+    message_zh text not null,
+    natural_key_hash text,
+    unit_code text not null,
+    item_code text not null,
+    received_at timestamptz not null,
+    corrected_by_batch text,
+    corrected_at timestamptz,
+    primary key (batch_id, row_no, field_code)
+);
+"""
+
+PROVENANCE_COLUMNS: list[tuple[str, str]] = [
+    ("batch_id", "text not null"),
+    ("row_no", "integer not null"),
+    ("unit_code", "text not null"),
+    ("channel", "text not null"),
+    ("received_at", "timestamptz not null"),
+    ("natural_key_hash", "text not null"),
+    ("on_time", "boolean"),
+]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    field: FieldSpec | None = None
+    kind: str = "value"  # value | hash | masked | provenance
+
+
+def field_columns(f: FieldSpec) -> list[Column]:
+    base = f.code.lower()
+    if f.personal_id:
+        return [Column(f"{base}_hash", "text", f, "hash"), Column(f"{base}_masked", "text", f, "masked")]
+    sql = {"date": "date", "decimal": "numeric(18, 6)"}.get(f.type, "text")
+    return [Column(base, sql, f)]
+
+
+def item_columns(item: Item) -> list[Column]:
+    cols = [Column(n, t, None, "provenance") for n, t in PROVENANCE_COLUMNS]
+    for f in item.fields:
+        cols += field_columns(f)
+    return cols
+
+
+def table_ddl(item: Item) -> str:
+    cols = ",\n    ".join(f"{c.name} {c.sql_type}" for c in item_columns(item))
+    return (f"create table if not exists {SCHEMA}.{item.table} (\n    {cols},\n"
+            f"    primary key (batch_id, row_no)\n);\n"
+            f"create index if not exists {item.table}_natural_key on {SCHEMA}.{item.table} (natural_key_hash);\n")
+
+
+def all_ddl(cat: Catalog) -> str:
+    return LEDGER_DDL + "\n".join(table_ddl(item) for item in cat.items.values())
+
+
+def ensure(conn, cat: Catalog) -> None:
+    """Create the landing schema and tables (idempotent)."""
+    conn.execute(all_ddl(cat))

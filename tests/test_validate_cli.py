@@ -1,0 +1,191 @@
+"""`credit-platform validate` on real files: every reason code, every encoding and format, exact ground truth."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from credit_platform.contracts import BATCH_REASONS, RECORD_REASONS
+from credit_platform.generator import GenSpec, write_csv, write_xlsx
+
+CLI = str(Path(sys.executable).parent / "credit-platform")
+RECEIVED = date(2026, 11, 20)
+ALL_REASONS = {r: 0.05 for r in RECORD_REASONS}  # 55% of rows carry one planted defect
+
+
+def validate(path: Path, item: str = "administrative_penalty") -> tuple[int, dict]:
+    proc = subprocess.run([CLI, "validate", str(path), "--item", item, "--received-on", RECEIVED.isoformat()],
+                          capture_output=True, text=True, timeout=120)
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1, f"stdout must be ONE JSON object, got {proc.stdout[:500]!r} / {proc.stderr[-500:]}"
+    return proc.returncode, json.loads(lines[0])
+
+
+def truth(path: Path) -> set[tuple[int, str, str]]:
+    with open(path, encoding="utf-8") as fh:
+        return {(int(r["row"]), r["field"], r["reason"]) for r in csv.DictReader(fh)}
+
+
+def got(report: dict) -> set[tuple[int, str, str]]:
+    return {(r["row"], r["field"], r["reason"]) for r in report["rejections"]}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_every_reason_code_in_csv_matches_ground_truth(tmp_path, encoding):
+    spec = GenSpec("administrative_penalty", 600, seed=11, rates=ALL_REASONS, received_on=RECEIVED)
+    data, planted = tmp_path / "penalties.csv", tmp_path / "truth.csv"
+    write_csv(spec, data, planted, encoding=encoding)
+    rc, report = validate(data)
+    assert rc == 0 and report["batch_error"] is None
+    assert got(report) == truth(planted)
+    assert {r for _, _, r in got(report)} == set(RECORD_REASONS)
+    rejected_rows = {row for row, _, _ in got(report)}
+    assert report["rows"] == 600
+    assert report["rejected"] == len(rejected_rows)
+    assert report["accepted"] == 600 - len(rejected_rows)
+    for r in report["rejections"]:
+        assert r["message_zh"] and set(r) == {"row", "field", "reason", "message_zh"}
+
+
+def test_every_reason_code_in_xlsx_with_real_date_cells(tmp_path):
+    spec = GenSpec("administrative_penalty", 400, seed=12, rates=ALL_REASONS, received_on=RECEIVED)
+    data, planted = tmp_path / "penalties.xlsx", tmp_path / "truth.csv"
+    write_xlsx(spec, data, planted)
+    rc, report = validate(data)
+    assert rc == 0
+    assert got(report) == truth(planted)
+    assert {r for _, _, r in got(report)} == set(RECORD_REASONS)
+
+
+@pytest.mark.parametrize("item", ["administrative_license", "dishonest_judgment_debtor", "gov_dishonest_debtor_case",
+                                  "utility_payment", "serious_gov_dishonesty", "administrative_inspection"])
+def test_other_items_match_ground_truth(tmp_path, item):
+    spec = GenSpec(item, 500, seed=13, defect_rate=0.3, received_on=RECEIVED)
+    data, planted = tmp_path / "batch.csv", tmp_path / "truth.csv"
+    write_csv(spec, data, planted)
+    rc, report = validate(data, item)
+    assert rc == 0 and got(report) == truth(planted)
+
+
+HEADER = ("行政相对人名称,行政相对人类别,行政相对人代码_1（统一社会信用代码）,法定代表人,行政处罚决定书文号,违法行为类型,违法事实,"
+          "处罚依据,处罚类别,处罚内容,罚款金额（万元）,处罚决定日期,处罚有效期,处罚机关,处罚机关统一社会信用代码,数据来源单位,"
+          "数据来源单位统一社会信用代码")
+GOOD = ("沈阳兴盛商贸有限公司,法人及非法人组织,91210100MA0PQR128P,王伟,沈市监罚〔2026〕1号,虚假宣传,\"经查，\n当事人虚假宣传\","
+        "《反不正当竞争法》第二十条,罚款；警告,罚款2000元,0.2,2026/11/02,20271102,沈阳市市场监督管理局,11230500001755309F,"
+        "沈阳市市场监督管理局,11230500001755309F")
+
+
+def test_quoted_newlines_crlf_and_header_variants(tmp_path):
+    f = tmp_path / "b.csv"
+    header = HEADER.replace("行政相对人名称", " 行政相对人 名称 ").replace("（统一社会信用代码）", "(统一社会信用代码)")
+    person = ("王某,自然人,,,沈市监罚〔2026〕2号,虚假宣传,事实,依据,警告,警告,,2026-11-03,2027-11-03,"
+              "沈阳市市场监督管理局,11230500001755309F,沈阳市市场监督管理局,11230500001755309F")
+    f.write_bytes((header + ",多余列\r\n" + GOOD + ",x\r\n" + person + ",y\r\n").encode("utf-8"))
+    rc, report = validate(f)
+    assert rc == 0
+    assert report["rows"] == 2 and report["accepted"] == 1
+    # the second record (after a quoted newline) is row 2, and the person lacks 证件类型/证件号码
+    assert got(report) == {(2, "CF_XDR_ZJLX", "required_missing"), (2, "CF_XDR_ZJHM", "required_missing")}
+    assert any("多余列" in w for w in report["warnings"])
+
+
+def test_national_codes_as_headers_and_full_width_normalisation(tmp_path):
+    from credit_platform.catalog import catalog
+
+    item = catalog().item("administrative_penalty")
+    names = {f.name: f.code for f in item.fields}
+    header = ",".join(names.get(h, h) for h in HEADER.replace("（统一社会信用代码）", "(统一社会信用代码)").split(","))
+    header = header.replace("行政相对人代码_1(统一社会信用代码)", "CF_XDR_SHXYM")
+    full_width_uscc = "９１２１０１００ＭＡ０ＰＱＲ１２８Ｐ"
+    row = GOOD.replace("91210100MA0PQR128P", full_width_uscc).replace("2026/11/02", "２０２６－１１－０２")
+    (tmp_path / "c.csv").write_text(header + "\n" + row + "\n", encoding="utf-8")
+    rc, report = validate(tmp_path / "c.csv")
+    assert rc == 0, report
+    assert report["accepted"] == 1, report["rejections"]
+
+
+def test_id_numbers_are_masked_in_messages(tmp_path):
+    clear = "210102198001010011"  # wrong check digit: its message must not show it
+    person = ("王某,自然人,,,沈市监罚〔2026〕3号,虚假宣传,事实,依据,警告,警告,,2026-11-03,2027-11-03,"
+              "沈阳市市场监督管理局,11230500001755309F,沈阳市市场监督管理局,11230500001755309F,身份证," + clear)
+    (tmp_path / "d.csv").write_text(HEADER + ",证件类型,证件号码\n" + person + "\n", encoding="utf-8")
+    proc = subprocess.run([CLI, "validate", str(tmp_path / "d.csv"), "--item", "administrative_penalty",
+                           "--received-on", "2026-11-20"], capture_output=True, text=True)
+    report = json.loads(proc.stdout)
+    assert got(report) == {(1, "CF_XDR_ZJHM", "invalid_checksum")}
+    assert clear not in proc.stdout + proc.stderr
+    assert "2101**********0011" in report["rejections"][0]["message_zh"]
+
+
+def _batch_error(tmp_path, name: str, content: bytes) -> tuple[int, dict]:
+    f = tmp_path / name
+    f.write_bytes(content)
+    return validate(f)
+
+
+def test_batch_errors(tmp_path):
+    cases = {
+        "empty_file": ("empty.csv", b""),
+        "unsupported_format": ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600),
+        "undecodable_text": ("bad.csv", HEADER.encode() + b"\n\x81\x30\xff\xfe\x80\x80,\x81\n"),
+        "missing_columns": ("cols.csv", "行政相对人名称,处罚类别\n某公司,罚款\n".encode()),
+        "unreadable_file": ("broken.xlsx", b"PK\x03\x04" + b"not really a zip" * 20),
+    }
+    seen = set()
+    for reason, (name, content) in cases.items():
+        rc, report = _batch_error(tmp_path, name, content)
+        assert rc == 2, (reason, report)
+        assert report["batch_error"]["reason"] == reason
+        assert report["batch_error"]["detail"]
+        assert report["rows"] == 0 and report["rejections"] == []
+        seen.add(reason)
+    assert seen == set(BATCH_REASONS)
+
+
+def test_missing_columns_are_named(tmp_path):
+    rc, report = _batch_error(tmp_path, "cols.csv", "行政相对人名称,处罚类别\n某公司,罚款\n".encode())
+    assert "处罚决定日期（CF_JDRQ）" in report["batch_error"]["detail"]
+
+
+@pytest.mark.parametrize("content", [
+    HEADER.encode() + b'\n"unterminated,1\n2,3\n',  # broken quoting
+    HEADER.encode() + b"\n" + b"a," * 40 + b"\n",  # more fields than the header
+])
+def test_broken_csv_is_a_clear_batch_error(tmp_path, content):
+    rc, report = _batch_error(tmp_path, "broken.csv", content)
+    assert rc == 2 and report["batch_error"]["reason"] == "unreadable_file"
+    assert "CSV" in report["batch_error"]["detail"]
+
+
+def test_truncated_xlsx_is_unreadable(tmp_path):
+    spec = GenSpec("administrative_penalty", 50, seed=1, received_on=RECEIVED)
+    good = tmp_path / "good.xlsx"
+    write_xlsx(spec, good)
+    data = good.read_bytes()
+    (tmp_path / "cut.xlsx").write_bytes(data[: len(data) // 2])
+    rc, report = validate(tmp_path / "cut.xlsx")
+    assert rc == 2 and report["batch_error"]["reason"] == "unreadable_file"
+    assert zipfile.is_zipfile(good)
+
+
+def test_hostile_content_is_data_not_code(tmp_path):
+    hostile = GOOD.replace("虚假宣传", "=cmd|' /C calc'!A0").replace("王伟", "<script>alert(1)</script>")
+    (tmp_path / "h.csv").write_text(HEADER + "\n" + hostile + "\n", encoding="utf-8")
+    rc, report = validate(tmp_path / "h.csv")
+    assert rc == 0 and report["accepted"] == 1
+
+
+def test_unknown_item_is_a_friendly_error(tmp_path):
+    (tmp_path / "x.csv").write_text("a\n1\n")
+    proc = subprocess.run([CLI, "validate", str(tmp_path / "x.csv"), "--item", "no_such_item"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 64
+    assert "unknown catalog item 'no_such_item'" in proc.stderr
+    assert "Traceback" not in proc.stderr
