@@ -151,6 +151,7 @@ def test_batch_errors(tmp_path):
 
 def test_missing_columns_are_named(tmp_path):
     rc, report = _batch_error(tmp_path, "cols.csv", "行政相对人名称,处罚类别\n某公司,罚款\n".encode())
+    assert rc == 2
     assert "处罚决定日期（CF_JDRQ）" in report["batch_error"]["detail"]
 
 

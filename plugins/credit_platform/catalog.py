@@ -186,7 +186,8 @@ def _read_yaml(path: Path) -> Any:
         raise CatalogError(f"{path}: not UTF-8 text") from None
 
 
-def _friendly(err: ValidationError, path: Path, item: str | None, data: Any = None) -> CatalogError:
+def _friendly(err: ValidationError, path: Path, item: str | None, data: Any = None,
+              kind: str = "item") -> CatalogError:
     lines = []
     for e in err.errors():
         loc_parts = []
@@ -203,7 +204,7 @@ def _friendly(err: ValidationError, path: Path, item: str | None, data: Any = No
         key = "".join(loc_parts).lstrip(".")
         lines.append(f"{key}: {e['msg']}")
     where = f"{path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}"
-    head = f"{where}: item {item}" if item else where
+    head = f"{where}: {kind} {item}" if item else where
     return CatalogError(f"{head}: " + "; ".join(lines))
 
 

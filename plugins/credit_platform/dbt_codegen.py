@@ -79,5 +79,5 @@ def write_all(cat: Catalog | None = None) -> list[Path]:
 
 
 def stale_files(cat: Catalog | None = None) -> list[str]:
-    return [str(p.relative_to(REPO_ROOT)) for p, text in generated(cat).items()
-            if not p.exists() or p.read_text(encoding="utf-8") != text]
+    return [str(p.relative_to(REPO_ROOT) if p.is_relative_to(REPO_ROOT) else p)
+            for p, text in generated(cat).items() if not p.exists() or p.read_text(encoding="utf-8") != text]

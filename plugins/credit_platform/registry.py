@@ -100,7 +100,7 @@ def _load_list(path: Path, key: str, model):
         try:
             obj = model.model_validate(entry)
         except ValidationError as err:
-            raise _friendly(err, path, name, entry) from None
+            raise _friendly(err, path, name, entry, kind=key[:-1]) from None
         if obj.code in out:
             raise CatalogError(f"{path}: {key[:-1]} {obj.code}: defined twice")
         out[obj.code] = obj

@@ -1,0 +1,49 @@
+"""Generated dbt sources: current with the catalog, and their tests really run (and fail) in `dbt build`."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from credit_platform import dbt_build, dbt_codegen, landing_schema
+from credit_platform.catalog import catalog
+
+
+def test_generated_files_are_current():
+    assert dbt_codegen.stale_files() == [], "run `credit-platform contracts generate`"
+
+
+def test_stale_detection_sees_an_edit(tmp_path, monkeypatch):
+    target = tmp_path / "_landing__sources.yml"
+    target.write_text(dbt_codegen.sources_yaml(catalog()) + "# edited\n")
+    monkeypatch.setattr(dbt_codegen, "GENERATED_DIR", tmp_path)
+    assert dbt_codegen.stale_files() != []
+
+
+@pytest.fixture
+def landing(settings):
+    with psycopg.connect(settings.pg_dsn(), autocommit=True) as conn:
+        conn.execute("drop schema if exists landing cascade")
+        landing_schema.ensure(conn, catalog())
+        yield conn
+
+
+def _insert(conn, masked_id: str) -> None:
+    conn.execute(
+        "insert into landing.administrative_penalty (batch_id, row_no, unit_code, channel, received_at,"
+        " natural_key_hash, cf_xdr_mc, cf_xdr_lb, cf_xdr_zjlx, cf_xdr_zjhm_hash, cf_xdr_zjhm_masked, cf_wsh, cf_wfxw,"
+        " cf_sy, cf_yj, cf_cflb, cf_nr, cf_jdrq, cf_yxq, cf_cfjg, cf_cfjgdm, cf_sjly, cf_sjlydm)"
+        " values ('b1', 1, 'ln_amr', 'batch_file', now(), 'k', '王某', '自然人', '身份证', 'h', %s, '文号', '类型',"
+        " '事实', '依据', '警告', '警告', '2026-11-02', '2027-11-02', '机关', '11230500001755309F', '机关',"
+        " '11230500001755309F')", (masked_id,))
+
+
+def test_dbt_source_tests_pass_on_valid_rows_and_catch_a_clear_id(landing, settings):
+    _insert(landing, "2101**********0010")
+    ok = dbt_build.build(settings, ["source:landing.administrative_penalty"])
+    assert ok.success and len(ok.results) > 20
+    landing.execute("delete from landing.administrative_penalty")
+    _insert(landing, "210102198001010010")
+    bad = dbt_build.build(settings, ["source:landing.administrative_penalty"])
+    assert not bad.success
+    assert any("credit_is_masked" in node for node, _ in bad.failed())
