@@ -124,6 +124,32 @@ def validate(
     raise typer.Exit(2 if report.batch_error else 0)
 
 
+@app.command()
+def generate(
+    item: str = typer.Option(..., "--item", help="catalog item code"),
+    rows: int = typer.Option(1000, "--rows"),
+    out: Path = typer.Option(..., "--out", help="CSV or XLSX file to write"),
+    truth: Path = typer.Option(None, "--truth", help="ground truth of planted defects (CSV row,field,reason)"),
+    seed: int = typer.Option(1, "--seed"),
+    defect_rate: float = typer.Option(0.05, "--defect-rate", help="share of rows with one planted defect"),
+    encoding: str = typer.Option("utf-8", "--encoding", help="utf-8 | utf-8-sig | gb18030 (CSV only)"),
+    fmt: str = typer.Option("csv", "--format", help="csv | xlsx"),
+    received_on: str = typer.Option(None, "--received-on", help="YYYY-MM-DD; default today"),
+) -> None:
+    """Write synthetic records of one item with planted defects and their ground truth."""
+    from credit_platform.catalog import CatalogError
+    from credit_platform.generator import GenSpec, write_csv, write_xlsx
+
+    day = date.fromisoformat(received_on) if received_on else date.today()
+    spec = GenSpec(item, rows, seed=seed, defect_rate=defect_rate, received_on=day)
+    try:
+        n = write_xlsx(spec, out, truth) if fmt == "xlsx" else write_csv(spec, out, truth, encoding=encoding)
+    except CatalogError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(64) from None
+    typer.echo(json.dumps({"item": item, "rows": n, "out": str(out), "truth": str(truth) if truth else None}))
+
+
 contracts_app = typer.Typer(no_args_is_help=True, help="The catalog and registry in contracts/.")
 app.add_typer(contracts_app, name="contracts")
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 
+import numpy as np
 import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
@@ -28,7 +29,7 @@ from credit_platform.identifiers import (
     USCC_CHARSET,
     USCC_RE,
 )
-from credit_platform.normalize import normalize, to_half_width
+from credit_platform.normalize import blank_rows, normalize, to_half_width
 
 RECORD_REASONS = (
     "required_missing", "must_be_empty", "too_long", "invalid_format", "invalid_checksum", "invalid_date",
@@ -84,19 +85,11 @@ def condition_expr(c: Condition, item: Item) -> pl.Expr:
     return values.list.eval(pl.element().is_in(wanted)).list.any().fill_null(False)
 
 
-_DATE_SEP = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"
-_DATE_COMPACT = r"^(\d{4})(\d{2})(\d{2})$"
-
-
 def _date_expr(code: str) -> pl.Expr:
+    # YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD (one- or two-digit month/day) and YYYYMMDD; impossible dates → null
     col = pl.col(code)
-    parts = []
-    for pattern in (_DATE_SEP, _DATE_COMPACT):
-        parts.append([col.str.extract(pattern, i) for i in (1, 2, 3)])
-    y = pl.coalesce(parts[0][0], parts[1][0])
-    m = pl.coalesce(parts[0][1], parts[1][1]).str.zfill(2)
-    d = pl.coalesce(parts[0][2], parts[1][2]).str.zfill(2)
-    return pl.concat_str([y, m, d], separator="-").str.to_date("%Y-%m-%d", strict=False).alias(_d(code))
+    dashed = col.str.replace_all(r"[/.]", "-").str.to_date("%Y-%m-%d", strict=False)
+    return pl.coalesce(dashed, col.str.to_date("%Y%m%d", strict=False)).alias(_d(code))
 
 
 _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
@@ -128,35 +121,66 @@ def derived_columns(item: Item, cat: Catalog) -> list[pl.Expr]:
 # --- identifier check digits, vectorised ---------------------------------------------------------
 
 
-def _weighted_sum(col: pl.Expr, weights: list[int], mapping: dict[str, int]) -> pl.Expr:
-    total = pl.lit(0, dtype=pl.Int64)
-    for i, w in enumerate(weights):
-        ch = col.str.slice(i, 1)
-        total = total + ch.replace_strict(mapping, default=0, return_dtype=pl.Int64) * w
-    return total
+_FORMAT = {"uscc": USCC_RE.pattern, "resident_id": ID_RE.pattern, "org_code": ORG_RE.pattern}
+
+
+def _lut(mapping: dict[str, int]) -> np.ndarray:
+    lut = np.zeros(256, dtype=np.int64)
+    for ch, v in mapping.items():
+        lut[ord(ch)] = v
+    return lut
 
 
 _DIGITS = {str(i): i for i in range(10)}
 _ORG_VALUES = {**_DIGITS, **{chr(c): c - 55 for c in range(ord("A"), ord("Z") + 1)}}
+_CHECK = {
+    # kind: (length, value table, weights, modulus, check characters indexed by the computed value)
+    "uscc": (18, _lut(_USCC_VALUE), np.array(_USCC_WEIGHTS), 31,
+             np.frombuffer(("".join(USCC_CHARSET[(31 - r) % 31] for r in range(31))).encode(), dtype=np.uint8)),
+    "resident_id": (18, _lut(_DIGITS), np.array(_ID_WEIGHTS), 11, np.frombuffer(_ID_CHECK.encode(), dtype=np.uint8)),
+    "org_code": (9, _lut(_ORG_VALUES), np.array(_ORG_WEIGHTS), 11,
+                 np.frombuffer("".join("X" if 11 - r == 10 else "0" if 11 - r == 11 else str(11 - r)
+                                       for r in range(11)).encode(), dtype=np.uint8)),
+}
+
+
+def identifier_flags(values: pl.Series, kind: str) -> tuple[pl.Series, pl.Series]:
+    """(format ok, check character ok) for a column of normalised identifiers.
+
+    The check digit is computed with numpy over the fixed-width bytes of the well-formed values: one
+    matrix product per column instead of a Python call per record.
+    """
+    fmt = values.str.contains(_FORMAT[kind]).fill_null(False)
+    good = np.zeros(len(values), dtype=bool)
+    well_formed = values.filter(fmt)
+    if kind == "org_code":
+        well_formed = well_formed.str.replace("-", "", literal=True)
+    if len(well_formed):
+        width, lut, weights, modulus, check_chars = _CHECK[kind]
+        arr = well_formed.cast(pl.Binary).to_arrow()
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
+        data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]].reshape(-1, width)
+        expected = check_chars[(lut[data[:, : width - 1]] @ weights) % modulus]
+        good[np.flatnonzero(fmt.to_numpy())] = data[:, width - 1] == expected
+    return fmt, pl.Series(good)
 
 
 def identifier_checks(kind: str, col: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(format ok, check digit ok) as boolean expressions over a normalised column."""
-    if kind == "uscc":
-        fmt = col.str.contains(USCC_RE.pattern)
-        expected = (31 - _weighted_sum(col, _USCC_WEIGHTS, _USCC_VALUE) % 31) % 31
-        check = col.str.slice(17, 1) == expected.replace_strict(dict(enumerate(USCC_CHARSET)), return_dtype=pl.Utf8)
-    elif kind == "resident_id":
-        fmt = col.str.contains(ID_RE.pattern)
-        expected = _weighted_sum(col, _ID_WEIGHTS, _DIGITS) % 11
-        check = col.str.slice(17, 1) == expected.replace_strict(dict(enumerate(_ID_CHECK)), return_dtype=pl.Utf8)
-    else:  # org_code
-        fmt = col.str.contains(ORG_RE.pattern)
-        body = col.str.replace("-", "", literal=True)
-        c = 11 - _weighted_sum(body, _ORG_WEIGHTS, _ORG_VALUES) % 11
-        expected = pl.when(c == 10).then(pl.lit("X")).when(c == 11).then(pl.lit("0")).otherwise(c.cast(pl.Utf8))
-        check = body.str.slice(8, 1) == expected
-    return fmt, check
+    """Expression form of `identifier_flags` (format ok, check ok) for ad-hoc frames."""
+    def run(s: pl.Series, part: int) -> pl.Series:
+        return identifier_flags(s, kind)[part]
+
+    fmt = col.map_batches(lambda s: run(s, 0), return_dtype=pl.Boolean)
+    chk = col.map_batches(lambda s: run(s, 1), return_dtype=pl.Boolean)
+    return fmt, chk
+
+
+def _fmt(code: str) -> str:
+    return f"__fmt__{code}"
+
+
+def _chk(code: str) -> str:
+    return f"__chk__{code}"
 
 
 # --- rules -------------------------------------------------------------------------------------
@@ -189,7 +213,7 @@ def field_rules(f: FieldSpec, item: Item, cat: Catalog) -> list[Rule]:
         add("too_long", col.str.len_chars() > f.max_length)
     if f.type == "identifier":
         applies = condition_expr(f.identifier_when, item) if f.identifier_when else pl.lit(True)
-        fmt, check = identifier_checks(f.identifier, col)
+        fmt, check = pl.col(_fmt(f.code)), pl.col(_chk(f.code))
         add("invalid_format", applies & given & ~fmt)
         add("invalid_checksum", applies & given & fmt & ~check)
     if f.pattern:
@@ -234,24 +258,57 @@ def item_rules(item: Item, cat: Catalog) -> list[Rule]:
 # --- pandera schema ----------------------------------------------------------------------------
 
 
-def _check(rule: Rule) -> pa.Check:
-    def fn(data, fails=rule.fails) -> pl.LazyFrame:
-        return data.lazyframe.select(~fails)
+def _reason(code: str) -> str:
+    return f"__reason__{code}"
 
-    return pa.Check(fn, name=rule.reason)
+
+def reason_expr(rules: list[Rule]) -> pl.Expr:
+    """The highest-priority failing reason of one field (null when the field passes)."""
+    ordered = sorted(rules, key=lambda r: _PRIORITY[r.reason])
+    expr = pl.when(ordered[0].fails).then(pl.lit(ordered[0].reason))
+    for r in ordered[1:]:
+        expr = expr.when(r.fails).then(pl.lit(r.reason))
+    return expr.otherwise(pl.lit(None, dtype=pl.Utf8))
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """An item's rules, derived columns and pandera schema, built once per item."""
+
+    rules: list[Rule]
+    derived: list[pl.Expr]
+    reasons: list[pl.Expr]
+    identifiers: list[tuple[str, str]]  # (field code, identifier kind)
+    schema: pa.DataFrameSchema
+
+
+def _passes(reason_col: str):
+    return lambda data: data.lazyframe.select(pl.col(reason_col).is_null())
 
 
 @cache
-def schema_for(item_code: str) -> pa.DataFrameSchema:
+def compiled(item_code: str) -> Compiled:
     cat = catalog()
     item = cat.item(item_code)
-    by_field: dict[str, list[pa.Check]] = {f.code: [] for f in item.fields}
-    for rule in item_rules(item, cat):
-        by_field[rule.field].append(_check(rule))
-    columns = {code: pa.Column(pl.Utf8, checks=checks, nullable=True) for code, checks in by_field.items()}
+    rules = item_rules(item, cat)
+    by_field: dict[str, list[Rule]] = {}
+    for rule in rules:
+        by_field.setdefault(rule.field, []).append(rule)
+    # All rules of all fields are evaluated in one parallel polars pass into per-field reason columns;
+    # the pandera schema checks those columns lazily, so one validation collects every failing record.
+    columns = {f.code: pa.Column(pl.Utf8, nullable=True, checks=(
+        [pa.Check(_passes(_reason(f.code)), name="record_contract")] if f.code in by_field else []))
+        for f in item.fields}
     columns[DUP_FIRST] = pa.Column(pl.Int64, nullable=True, checks=[pa.Check(
         lambda data: data.lazyframe.select(pl.col(DUP_FIRST).is_null()), name="duplicate_in_batch")])
-    return pa.DataFrameSchema(columns, name=item_code, strict=False)
+    schema = pa.DataFrameSchema(columns, name=item_code, strict=False)
+    reasons = [reason_expr(rs).alias(_reason(code)) for code, rs in by_field.items()]
+    identifiers = [(f.code, f.identifier) for f in item.fields if f.type == "identifier"]
+    return Compiled(rules, derived_columns(item, cat), reasons, identifiers, schema)
+
+
+def schema_for(item_code: str) -> pa.DataFrameSchema:
+    return compiled(item_code).schema
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -275,17 +332,18 @@ class DuplicateTracker:
 
     def mark(self, df: pl.DataFrame, key: list[str]) -> pl.DataFrame:
         complete = pl.all_horizontal([pl.col(k).is_not_null() for k in key])
-        hashed = df.with_columns(
-            pl.when(complete).then(pl.concat_str(key, separator="\x1f").hash(seed=7)).alias("__key_hash"))
-        first_in_chunk = hashed.filter(pl.col("__key_hash").is_not_null()).group_by("__key_hash").agg(
-            pl.col(ROW).min().alias("__chunk_first"))
-        out = hashed.join(self.seen, on="__key_hash", how="left").join(first_in_chunk, on="__key_hash", how="left")
-        dup_first = (pl.when(pl.col(DUP_FIRST).is_not_null()).then(pl.col(DUP_FIRST))
-                     .when(pl.col("__chunk_first") < pl.col(ROW)).then(pl.col("__chunk_first")))
-        out = out.with_columns(dup_first.alias(DUP_FIRST)).drop("__chunk_first")
-        new = first_in_chunk.join(self.seen, on="__key_hash", how="anti").rename({"__chunk_first": DUP_FIRST})
-        self.seen = pl.concat([self.seen, new])
-        return out.drop("__key_hash")
+        h = pl.when(complete).then(pl.concat_str(key, separator="\x1f").hash(seed=7))
+        out = df.with_columns(h.alias("__key_hash"))
+        out = out.with_columns(pl.col(ROW).min().over("__key_hash").alias("__chunk_first"))
+        dup = pl.when(pl.col("__key_hash").is_not_null() & (pl.col("__chunk_first") < pl.col(ROW)))
+        out = out.with_columns(dup.then(pl.col("__chunk_first")).alias(DUP_FIRST))
+        if self.seen.height:  # keys already seen in earlier chunks: the first row is there
+            earlier = out.select(ROW, "__key_hash").join(self.seen, on="__key_hash", how="inner")
+            if earlier.height:
+                out = out.update(earlier.select(ROW, DUP_FIRST), on=ROW, how="left")
+        firsts = out.filter(pl.col("__key_hash").is_not_null() & pl.col(DUP_FIRST).is_null())
+        self.seen = pl.concat([self.seen, firsts.select("__key_hash", pl.col(ROW).alias(DUP_FIRST))])
+        return out.drop("__key_hash", "__chunk_first")
 
 
 def validate_frame(item: Item, raw: pl.DataFrame, received_on: date, row_offset: int = 0,
@@ -301,17 +359,29 @@ def validate_frame(item: Item, raw: pl.DataFrame, received_on: date, row_offset:
     row_numbers = (rows.cast(pl.Int64).alias(ROW) if rows is not None
                    else pl.int_range(row_offset + 1, row_offset + df.height + 1, dtype=pl.Int64).alias(ROW))
     df = df.with_columns(row_numbers, pl.lit(received_on).alias(RECEIVED))
-    work = df.with_columns(derived_columns(item, cat))
+    # A blank line is not a record; its row number stays used so later rows keep the clerk's numbering.
+    blank = blank_rows(df, item.codes)
+    if blank.any():
+        df = df.filter(~blank)
+    comp = compiled(item.code)
+    work = df.with_columns(comp.derived)
+    id_cols = []
+    for code, kind in comp.identifiers:
+        fmt, chk = identifier_flags(work.get_column(code), kind)
+        id_cols += [fmt.alias(_fmt(code)), chk.alias(_chk(code))]
+    work = work.with_columns(id_cols)
     work = (tracker or DuplicateTracker()).mark(work, item.natural_key)
+    work = work.with_columns(comp.reasons)
     try:
-        schema_for(item.code).validate(work, lazy=True)
-        failures = pl.DataFrame(schema={"index": pl.Int64, "column": pl.Utf8, "check": pl.Utf8})
+        comp.schema.validate(work, lazy=True)
+        failures = pl.DataFrame(schema={"index": pl.Int64, "column": pl.Utf8})
     except SchemaErrors as err:
-        failures = err.failure_cases.select(pl.col("index").cast(pl.Int64), "column", "check")
-        failures = failures.filter(pl.col("check").is_in(RECORD_REASONS))
-        unexpected = err.failure_cases.filter(~pl.col("check").is_in(RECORD_REASONS))
-        if unexpected.height:  # a schema-level failure would mean a bug in the generated schema itself
-            raise RuntimeError(f"contract schema for {item.code} failed structurally: {unexpected.head(5)}") from err
+        fc = err.failure_cases
+        known = pl.col("check").is_in(["record_contract", "duplicate_in_batch"])
+        if fc.filter(~known).height:  # a schema-level failure would mean a bug in the generated schema itself
+            raise RuntimeError(f"contract schema for {item.code} failed structurally: {fc.filter(~known).head(5)}"
+                               ) from err
+        failures = fc.select(pl.col("index").cast(pl.Int64), "column")
     rejections = reduce_failures(failures, work, item)
     rejected_rows = rejections.get_column("row").unique()
     accepted = ~work.get_column(ROW).is_in(rejected_rows.implode())
@@ -319,30 +389,25 @@ def validate_frame(item: Item, raw: pl.DataFrame, received_on: date, row_offset:
 
 
 def reduce_failures(failures: pl.DataFrame, work: pl.DataFrame, item: Item) -> pl.DataFrame:
-    """One reason per (row, field), the highest-priority one; attach the normalised value for messages."""
-    if failures.height == 0:
+    """One row per failing (row, field) with its reason and the normalised value (for messages)."""
+    out = {"row": [], "field": [], "reason": [], "value": [], "first_row": []}
+    for (col,), part in failures.group_by(["column"]):
+        idx = part.get_column("index")
+        picked = work.select(ROW, DUP_FIRST, *(() if col == DUP_FIRST else (col, _reason(col)))).gather(idx)
+        out["row"].append(picked.get_column(ROW))
+        out["first_row"].append(picked.get_column(DUP_FIRST))
+        if col == DUP_FIRST:
+            out["field"].append(pl.repeat("*", len(idx), eager=True, dtype=pl.Utf8))
+            out["reason"].append(pl.repeat("duplicate_in_batch", len(idx), eager=True, dtype=pl.Utf8))
+            out["value"].append(pl.repeat(None, len(idx), eager=True, dtype=pl.Utf8))
+        else:
+            out["field"].append(pl.repeat(col, len(idx), eager=True, dtype=pl.Utf8))
+            out["reason"].append(picked.get_column(_reason(col)))
+            out["value"].append(picked.get_column(col))
+    if not out["row"]:
         return pl.DataFrame(schema={"row": pl.Int64, "field": pl.Utf8, "reason": pl.Utf8, "value": pl.Utf8,
                                     "first_row": pl.Int64})
-    red = (failures.with_columns(pl.col("check").replace_strict(_PRIORITY, return_dtype=pl.Int32).alias("prio"))
-           .sort("prio").group_by(["index", "column"], maintain_order=True).first())
-    idx = red.get_column("index")
-    rows = work.get_column(ROW).gather(idx)
-    first = work.get_column(DUP_FIRST).gather(idx)
-    # gather the offending values column by column (vectorised; one pass per failing column)
-    value = pl.Series("value", [None] * red.height, dtype=pl.Utf8)
-    columns = red.get_column("column")
-    for col in columns.unique().to_list():
-        if col == DUP_FIRST:
-            continue
-        positions = (columns == col).arg_true()
-        value = value.scatter(positions, work.get_column(col).gather(idx.gather(positions)))
-    return pl.DataFrame({
-        "row": rows,
-        "field": columns.replace(DUP_FIRST, "*"),
-        "reason": red.get_column("check"),
-        "value": value,
-        "first_row": first,
-    }).sort(["row", "field"])
+    return pl.DataFrame({k: pl.concat(v).alias(k) for k, v in out.items()}).sort(["row", "field"])
 
 
 Validator = Callable[[pl.DataFrame], Validated]

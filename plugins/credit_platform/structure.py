@@ -84,18 +84,28 @@ def sniff_format(head: bytes, filename: str = "") -> str:
 
 
 def _detect_encoding(path: Path) -> str:
-    """utf-8 (BOM or not) or gb18030 (a superset of GBK); decoding is checked over the whole file."""
-    for enc in ("utf-8-sig", "gb18030"):
-        dec = codecs.getincrementaldecoder(enc)(errors="strict")
-        try:
-            with open(path, "rb") as fh:
-                while chunk := fh.read(_READ):
-                    dec.decode(chunk)
-                dec.decode(b"", final=True)
-            return enc
-        except UnicodeDecodeError:
-            continue
-    raise BatchError("undecodable_text", "既不是UTF-8也不是GBK/GB18030编码")
+    """utf-8 (BOM or not) or gb18030 (a superset of GBK).
+
+    UTF-8 is recognised on the first MiB; polars then checks the rest strictly while parsing (a later
+    invalid byte is a batch error, not silent damage). GB18030 is checked over the whole file as it is
+    transcoded anyway.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    try:
+        codecs.getincrementaldecoder("utf-8-sig")(errors="strict").decode(head, final=False)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    dec = codecs.getincrementaldecoder("gb18030")(errors="strict")
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(_READ):
+                dec.decode(chunk)
+            dec.decode(b"", final=True)
+        return "gb18030"
+    except UnicodeDecodeError:
+        raise BatchError("undecodable_text", "既不是UTF-8也不是GBK/GB18030编码") from None
 
 
 def _as_utf8_file(path: Path, encoding: str, workdir: Path) -> Path:
@@ -114,13 +124,29 @@ def _csv_chunks(path: Path, mapping: dict[str, str], chunk_rows: int) -> Iterato
     lf = pl.scan_csv(path, infer_schema=False, has_header=True, quote_char='"', encoding="utf8",
                      missing_columns="insert", raise_if_empty=False, truncate_ragged_lines=False)
     lf = lf.select([pl.col(h).alias(code) for h, code in mapping.items()])
-    offset = 0
+    offset, pending, pending_rows = 0, [], 0
+
+    def flush() -> pl.DataFrame:
+        nonlocal offset, pending, pending_rows
+        chunk = pl.concat(pending) if len(pending) > 1 else pending[0]
+        chunk = chunk.with_columns(pl.int_range(offset + 1, offset + chunk.height + 1, dtype=pl.Int64).alias(ROW))
+        offset += chunk.height
+        pending, pending_rows = [], 0
+        return chunk
+
     try:
-        for chunk in lf.collect_batches(chunk_size=chunk_rows):
-            chunk = chunk.with_columns(pl.int_range(offset + 1, offset + chunk.height + 1, dtype=pl.Int64).alias(ROW))
-            offset += chunk.height
-            yield _drop_blank(chunk)
+        # polars' own batch size parses fastest; batches are gathered into chunks of ~chunk_rows so the
+        # per-chunk validation overhead stays small while memory stays bounded.
+        for batch in lf.collect_batches():
+            pending.append(batch)
+            pending_rows += batch.height
+            if pending_rows >= chunk_rows:
+                yield flush()
+        if pending:
+            yield flush()
     except pl.exceptions.PolarsError as err:
+        if "utf-8" in str(err).lower():
+            raise BatchError("undecodable_text", "文件中含有非UTF-8编码的内容（可能混用了GBK编码）") from None
         raise BatchError("unreadable_file", _csv_error_zh(str(err))) from None
 
 
@@ -130,15 +156,6 @@ def _csv_error_zh(text: str) -> str:
     if "could not parse" in text:
         return "CSV解析失败：引号不配对或字段无法解析"
     return "CSV解析失败：" + text.splitlines()[0][:120]
-
-
-def _drop_blank(chunk: pl.DataFrame) -> pl.DataFrame:
-    # A blank line is not a record; its row number stays used so later rows keep the clerk's numbering.
-    data_cols = [c for c in chunk.columns if c != ROW]
-    if not data_cols:
-        return chunk
-    blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in data_cols])
-    return chunk.filter(~blank)
 
 
 def _cell_text(v) -> str | None:
