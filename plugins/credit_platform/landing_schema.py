@@ -52,6 +52,37 @@ create table if not exists {SCHEMA}.rejections (
 );
 """
 
+CHANNEL_STATE_DDL = f"""
+create table if not exists {SCHEMA}.extract_watermarks (
+    unit_code text not null,
+    item_code text not null,
+    channel text not null,
+    watermark timestamptz not null,
+    updated_at timestamptz not null default now(),
+    primary key (unit_code, item_code, channel)
+);
+create table if not exists {SCHEMA}.extracted_rows (
+    unit_code text not null,
+    item_code text not null,
+    channel text not null,
+    source_key text not null,
+    version_hash text not null,
+    batch_id text not null,
+    primary key (unit_code, item_code, channel, source_key, version_hash)
+);
+create schema if not exists online_fill;
+create table if not exists online_fill.entries (
+    entry_id bigserial primary key,
+    unit_code text not null,
+    item_code text not null,
+    payload jsonb not null,
+    entered_by text,
+    entered_at timestamptz not null default now(),
+    pulled_batch text
+);
+create index if not exists entries_unpulled on online_fill.entries (unit_code, item_code) where pulled_batch is null;
+"""
+
 PROVENANCE_COLUMNS: list[tuple[str, str]] = [
     ("batch_id", "text not null"),
     ("row_no", "integer not null"),
@@ -94,7 +125,7 @@ def table_ddl(item: Item) -> str:
 
 
 def all_ddl(cat: Catalog) -> str:
-    return LEDGER_DDL + "\n".join(table_ddl(item) for item in cat.items.values())
+    return LEDGER_DDL + CHANNEL_STATE_DDL + "\n".join(table_ddl(item) for item in cat.items.values())
 
 
 def ensure(conn, cat: Catalog) -> None:

@@ -33,6 +33,7 @@ class Contact(_Strict):
 class ChannelSpec(_Strict):
     channel: Channel
     schedule: str  # cron, Asia/Shanghai
+    endpoint: str | None = None  # api channel: the unit's base URL (default CP_SOURCE_API_BASE/<unit>)
 
     @field_validator("schedule")
     @classmethod

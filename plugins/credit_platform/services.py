@@ -171,7 +171,7 @@ def _pg_ensure_role_and_db(s: Settings) -> None:
         if not exists:
             conn.execute(sql.SQL("create role {} login password {}").format(
                 sql.Identifier(s.pg_user), sql.Literal(s.pg_password)))
-        for db in (s.pg_database,):
+        for db in (s.pg_database, s.frontend_database):
             if not conn.execute("select 1 from pg_database where datname = %s", (db,)).fetchone():
                 conn.execute(sql.SQL("create database {} owner {}").format(
                     sql.Identifier(db), sql.Identifier(s.pg_user)))

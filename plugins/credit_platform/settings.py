@@ -21,6 +21,8 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "CP_PG_USER": ("credit", "warehouse PostgreSQL role"),
     "CP_PG_PASSWORD": ("credit-local-only", "warehouse PostgreSQL password"),
     "CP_PG_DATABASE": ("credit_warehouse", "warehouse database"),
+    "CP_FRONTEND_DATABASE": ("credit_frontend", "front-end database (前置机) the frontend_db channel pulls from"),
+    "CP_SOURCE_API_BASE": ("http://127.0.0.1:58090", "base URL of source units' APIs without an own endpoint"),
     "CP_S3_ENDPOINT": ("127.0.0.1:59000", "S3 endpoint host:port"),
     "CP_S3_ACCESS_KEY": ("credit-local", "S3 access key"),
     "CP_S3_SECRET_KEY": ("credit-local-secret-key", "S3 secret key"),
@@ -51,6 +53,8 @@ class Settings:
     pg_user: str
     pg_password: str
     pg_database: str
+    frontend_database: str
+    source_api_base: str
     s3_endpoint: str
     s3_access_key: str
     s3_secret_key: str
@@ -69,6 +73,8 @@ class Settings:
             pg_user=env("CP_PG_USER"),
             pg_password=env("CP_PG_PASSWORD"),
             pg_database=env("CP_PG_DATABASE"),
+            frontend_database=env("CP_FRONTEND_DATABASE"),
+            source_api_base=env("CP_SOURCE_API_BASE"),
             s3_endpoint=env("CP_S3_ENDPOINT"),
             s3_access_key=env("CP_S3_ACCESS_KEY"),
             s3_secret_key=env("CP_S3_SECRET_KEY"),

@@ -49,6 +49,10 @@ def _header_key(text: str) -> str:
     return re.sub(r"\s+", "", to_half_width(str(text))).upper()
 
 
+# technical columns of the API / front-end / online-fill channels: provenance, not record fields
+TECHNICAL_COLUMNS = {"RECORD_ID", "UPDATED_AT", "ENTRY_ID", "原行号", "问题说明"}
+
+
 def header_map(item: Item, headers: list[str]) -> tuple[dict[str, str], list[str]]:
     """Map source headers to field codes; returns (mapping, warnings)."""
     lookup: dict[str, str] = {}
@@ -59,6 +63,8 @@ def header_map(item: Item, headers: list[str]) -> tuple[dict[str, str], list[str
     warnings: list[str] = []
     for h in headers:
         code = lookup.get(_header_key(h))
+        if code is None and _header_key(h) in TECHNICAL_COLUMNS:
+            continue
         if code is None or code in mapping.values():
             warnings.append(f"未识别的列已忽略：{str(h)[:50]}" if code is None else f"重复的列已忽略：{str(h)[:50]}")
             continue
@@ -219,6 +225,18 @@ def _xlsx_batch(path: Path, item: Item, chunk_rows: int) -> Batch:
     return Batch("xlsx", None, {h: mapping[h] for _, h in named if h in mapping}, warnings, chunks())
 
 
+def _jsonl_batch(path: Path, item: Item) -> Batch:
+    """JSON lines from the API and online-fill channels: one object per record, keys are headers or codes."""
+    try:
+        frame = pl.read_ndjson(path, infer_schema_length=None)
+    except pl.exceptions.PolarsError as err:
+        raise BatchError("unreadable_file", "JSON解析失败：" + str(err).splitlines()[0][:120]) from None
+    mapping, warnings = header_map(item, frame.columns)
+    frame = frame.select([pl.col(h).cast(pl.Utf8).alias(code) for h, code in mapping.items()])
+    frame = frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW))
+    return Batch("jsonl", "utf-8", mapping, warnings, iter([frame]))
+
+
 def open_batch(path: Path, item: Item, workdir: Path | None = None, chunk_rows: int = CHUNK_ROWS) -> Batch:
     """Read a batch file's structure; raises BatchError with a batch reason code."""
     path = Path(path)
@@ -232,6 +250,8 @@ def open_batch(path: Path, item: Item, workdir: Path | None = None, chunk_rows: 
     fmt = sniff_format(head, path.name)
     if fmt == "xlsx":
         return _xlsx_batch(path, item, chunk_rows)
+    if path.suffix == ".jsonl":
+        return _jsonl_batch(path, item)
     encoding = _detect_encoding(path)
     workdir = workdir or Path(tempfile.mkdtemp(prefix="credit-batch-"))
     csv_path = _as_utf8_file(path, encoding, workdir)

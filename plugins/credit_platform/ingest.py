@@ -1,0 +1,77 @@
+"""Ingestion of one source unit: extract each channel, land in the raw zone, gate, stage, load once,
+confirm to the source, and send the unit its feedback. The ingest DAGs wire these functions."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from credit_platform import channels, notices, object_store, raw_zone, warehouse_load
+from credit_platform.landing_schema import SCHEMA
+from credit_platform.raw_zone import LandedBatch
+from credit_platform.registry import CHANNEL_ZH, registry
+from credit_platform.settings import Settings
+from credit_platform.staging import gate_and_stage
+
+log = logging.getLogger(__name__)
+
+
+def extract_and_land(s: Settings, unit_code: str, channel: str, received_at: datetime | None = None) -> list[dict]:
+    """Pull one channel and land every extract in the raw zone; returns XCom-sized descriptions."""
+    unit = registry().unit(unit_code)
+    received_at = received_at or datetime.now(UTC)
+    landed = []
+    for e in channels.EXTRACTORS[channel](s, unit):
+        b = raw_zone.land(s, unit.code, e.item, e.channel, e.data, e.ext, e.source_ref, received_at)
+        log.info("landed %s batch %s (%s bytes, new=%s)", e.item, b.batch_id, b.bytes, b.created)
+        landed.append({"batch": b.manifest(), "extract": e.as_xcom()})
+    return landed
+
+
+def ingest_batch(s: Settings, landed: dict) -> dict:
+    """Gate, stage and load one landed batch exactly once, then confirm it to its source."""
+    batch = LandedBatch(**landed["batch"])
+    started = time.monotonic()
+    warehouse_load.ensure_schema(s)
+    if warehouse_load.already_loaded(s, batch.batch_id):
+        status = "already_loaded"
+        summary = ledger_row(s, batch.batch_id)
+    else:
+        out = gate_and_stage(s, batch)
+        status = warehouse_load.load(s, out, {"gate_s": round(out.seconds, 3),
+                                               "total_s": round(time.monotonic() - started, 3)})
+        summary = ledger_row(s, batch.batch_id)
+        summary["feedback_key"] = out.feedback_key
+        if status == "loaded" and (out.rejected or out.batch_error):
+            send_feedback_notice(s, batch, out.rows, out.rejected, out.batch_error, out.feedback_key)
+    channels.confirm(s, batch.unit, landed["extract"], batch.batch_id)
+    summary["load"] = status
+    return summary
+
+
+def ledger_row(s: Settings, batch_id: str) -> dict:
+    with psycopg.connect(s.pg_dsn()) as conn:
+        cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+        row = cur.execute(f"select batch_id, unit_code, item_code, channel, rows, accepted, rejected, status,"
+                          f" batch_error_reason from {SCHEMA}.batches where batch_id = %s", (batch_id,)).fetchone()
+    return dict(row)
+
+
+def send_feedback_notice(s: Settings, batch: LandedBatch, rows: int, rejected: int, batch_error: dict | None,
+                         feedback_key: str | None) -> None:
+    unit = registry().unit(batch.unit)
+    item_zh = __import__("credit_platform.catalog", fromlist=["catalog"]).catalog().item(batch.item).name_zh
+    link = object_store.client(s).presigned_get_object(s.bucket("feedback"), feedback_key, expires=timedelta(days=7)) \
+        if feedback_key else ""
+    if batch_error:
+        body = (f"贵单位于{batch.received_at[:16].replace('T', ' ')}通过{CHANNEL_ZH[batch.channel]}报送的{item_zh}"
+                f"文件未能读取：{batch_error['message_zh']}")
+    else:
+        body = (f"贵单位于{batch.received_at[:16].replace('T', ' ')}通过{CHANNEL_ZH[batch.channel]}报送的{item_zh}"
+                f"共{rows}条，其中{rejected}条未通过目录校验。请在问题数据清单中查看原因，修改后重新报送。")
+    body += f"\n问题数据清单：{link}\n批次号：{batch.batch_id}"
+    liaison = [c.url for c in unit.contacts if c.role == "liaison"]
+    notices.send(s, f"【问题数据反馈】{unit.name_zh} {item_zh}", body, recipient=unit.code, urls=liaison or None)

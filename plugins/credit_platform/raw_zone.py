@@ -1,0 +1,68 @@
+"""The raw zone: every extract lands once, immutable, with a manifest.
+
+Key: `<item>/<unit>/dt=YYYY-MM-DD/<batch_id>.<ext>` in the `raw` bucket (so `raw/<item>/…` as a path).
+`batch_id` derives from unit, item and content: the same bytes delivered twice are one batch. Keys are
+written once (checked before writing); the raw zone keeps original bytes, personal data included, so only
+the ingestion service account and the data-protection officer may read it (see infra/README.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from credit_platform import object_store
+from credit_platform.settings import Settings
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class LandedBatch:
+    batch_id: str
+    unit: str
+    item: str
+    channel: str
+    source_ref: str
+    received_at: str  # ISO 8601 with offset
+    sha256: str
+    bytes: int
+    ext: str
+    raw_key: str
+    created: bool = True  # False when the same bytes had landed before
+
+    @property
+    def received_date(self):
+        return datetime.fromisoformat(self.received_at).astimezone(TZ).date()
+
+    def manifest(self) -> dict:
+        m = asdict(self)
+        m.pop("created")
+        return m
+
+
+def batch_id_for(unit: str, item: str, data: bytes) -> str:
+    return hashlib.sha256(f"{unit}\x1f{item}\x1f".encode() + data).hexdigest()[:32]
+
+
+def land(s: Settings, unit: str, item: str, channel: str, data: bytes, ext: str, source_ref: str,
+         received_at: datetime) -> LandedBatch:
+    c = object_store.client(s)
+    bid = batch_id_for(unit, item, data)
+    manifest_key_prefix = f"{item}/{unit}/"
+    # the same content may have landed on an earlier day: find it by id before writing a new key
+    for obj in c.list_objects(s.bucket("raw"), prefix=manifest_key_prefix, recursive=True):
+        if obj.object_name.endswith(f"/{bid}.manifest.json"):
+            existing = json.loads(object_store.get(c, s.bucket("raw"), obj.object_name))
+            return LandedBatch(**existing, created=False)
+    day = received_at.astimezone(TZ).date()
+    key = f"{item}/{unit}/dt={day.isoformat()}/{bid}.{ext}"
+    batch = LandedBatch(bid, unit, item, channel, source_ref, received_at.astimezone(TZ).isoformat(),
+                        hashlib.sha256(data).hexdigest(), len(data), ext, key)
+    created = object_store.put_once(c, s.bucket("raw"), key, data)
+    object_store.put_once(c, s.bucket("raw"), f"{item}/{unit}/dt={day.isoformat()}/{bid}.manifest.json",
+                          json.dumps(batch.manifest(), ensure_ascii=False, indent=1).encode(), "application/json")
+    return LandedBatch(**batch.manifest(), created=created)

@@ -1,0 +1,87 @@
+"""Load a gated batch into PostgreSQL exactly once: staged rows (COPY), the ledger row and the rejections
+in one transaction; then close the earlier rejections this batch corrects.
+
+A batch already in `landing.batches` is skipped, so a rerun changes nothing. `rows = accepted + rejected`
+is asserted here and enforced by a check constraint.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import polars as pl
+import psycopg
+
+from credit_platform import landing_schema, object_store
+from credit_platform.catalog import Catalog, catalog
+from credit_platform.landing_schema import SCHEMA, item_columns
+from credit_platform.settings import Settings
+from credit_platform.staging import GateOutcome
+
+
+def connect(s: Settings) -> psycopg.Connection:
+    return psycopg.connect(s.pg_dsn())
+
+
+def ensure_schema(s: Settings, cat: Catalog | None = None) -> None:
+    with connect(s) as conn:
+        # one migration at a time when several ingest tasks start together
+        conn.execute("select pg_advisory_xact_lock(hashtext('credit_platform.landing_schema'))")
+        landing_schema.ensure(conn, cat or catalog())
+
+
+def already_loaded(s: Settings, batch_id: str) -> bool:
+    with connect(s) as conn:
+        return conn.execute(f"select 1 from {SCHEMA}.batches where batch_id = %s", (batch_id,)).fetchone() is not None
+
+
+def load(s: Settings, out: GateOutcome, timings: dict | None = None, cat: Catalog | None = None) -> str:
+    """Returns "loaded" or "already_loaded"."""
+    cat = cat or catalog()
+    b = out.batch
+    assert out.rows == out.accepted + out.rejected, f"batch {b.batch_id}: rows != accepted + rejected"
+    item = cat.item(b.item)
+    columns = [c.name for c in item_columns(item)]
+    c = object_store.client(s)
+    with connect(s) as conn, conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (b.batch_id,))
+        if conn.execute(f"select 1 from {SCHEMA}.batches where batch_id = %s", (b.batch_id,)).fetchone():
+            return "already_loaded"
+        err = out.batch_error or {}
+        conn.execute(
+            f"insert into {SCHEMA}.batches (batch_id, unit_code, item_code, channel, source_ref, received_at, raw_key,"
+            " sha256, bytes, encoding, rows, accepted, rejected, status, batch_error_reason, batch_error_detail,"
+            " timings) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (b.batch_id, b.unit, b.item, b.channel, b.source_ref, b.received_at, b.raw_key, b.sha256, b.bytes,
+             out.encoding, out.rows, out.accepted, out.rejected, out.status, err.get("reason"), err.get("detail"),
+             json.dumps(timings or {})))
+        copied = 0
+        for key in out.staged_keys:
+            frame = pl.read_parquet(io.BytesIO(object_store.get(c, s.bucket("staged"), key))).select(columns)
+            buf = io.BytesIO()
+            frame.write_csv(buf, include_header=False)
+            with conn.cursor().copy(
+                f"copy {SCHEMA}.{item.table} ({', '.join(columns)}) from stdin with (format csv)"
+            ) as cp:
+                cp.write(buf.getvalue())
+            copied += frame.height
+        if copied != out.accepted:
+            raise RuntimeError(f"batch {b.batch_id}: staged {copied} rows but {out.accepted} were accepted")
+        rej = out.rejections
+        if rej is not None and rej.height:
+            with conn.cursor().copy(
+                f"copy {SCHEMA}.rejections (batch_id, row_no, field_code, reason, message_zh, natural_key_hash,"
+                " unit_code, item_code, received_at) from stdin"
+            ) as cp:
+                for row, fld, reason, msg, nk in rej.select("row", "field", "reason", "message_zh",
+                                                             "natural_key_hash").iter_rows():
+                    cp.write_row((b.batch_id, row, fld, reason, msg, nk, b.unit, b.item, b.received_at))
+        # A valid record with the same natural key from the same unit, arriving later, corrects a rejection.
+        conn.execute(
+            f"update {SCHEMA}.rejections r set corrected_by_batch = %s, corrected_at = %s"
+            f" where r.unit_code = %s and r.item_code = %s and r.corrected_by_batch is null"
+            f" and r.batch_id <> %s and r.received_at <= %s and r.natural_key_hash in"
+            f" (select natural_key_hash from {SCHEMA}.{item.table} where batch_id = %s)",
+            (b.batch_id, b.received_at, b.unit, b.item, b.batch_id, b.received_at, b.batch_id))
+    return "loaded"
