@@ -105,7 +105,8 @@ def _as_csv(records: list[dict], codes: list[str]) -> bytes:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["record_id", "updated_at", *codes])
     for r in records:
-        w.writerow([r.get("record_id"), r.get("updated_at"), *[r.get(c) if r.get(c) is not None else "" for c in codes]])
+        values = [r.get(c) if r.get(c) is not None else "" for c in codes]
+        w.writerow([r.get("record_id"), r.get("updated_at"), *values])
     return buf.getvalue().encode("utf-8")
 
 
@@ -209,7 +210,8 @@ def confirm(s: Settings, unit: str, extract: dict, batch_id: str) -> None:
         conn.execute(
             f"insert into {SCHEMA}.extracted_rows (unit_code, item_code, channel, source_key, version_hash, batch_id)"
             " select %s, %s, %s, k, h, %s from unnest(%s::text[], %s::text[]) as t(k, h) on conflict do nothing",
-            (unit, item, channel, batch_id, [k for k, _ in info["keys"]], [h for _, h in info["keys"]]))
+            (unit, item, channel, batch_id, [k for k, _ in info["keys"]],
+             [h for _, h in info["keys"]]))
         conn.execute(
             f"insert into {SCHEMA}.extract_watermarks (unit_code, item_code, channel, watermark) values (%s, %s, %s, %s)"
             " on conflict (unit_code, item_code, channel) do update set watermark ="
