@@ -213,7 +213,8 @@ def confirm(s: Settings, unit: str, extract: dict, batch_id: str) -> None:
             (unit, item, channel, batch_id, [k for k, _ in info["keys"]],
              [h for _, h in info["keys"]]))
         conn.execute(
-            f"insert into {SCHEMA}.extract_watermarks (unit_code, item_code, channel, watermark) values (%s, %s, %s, %s)"
+            f"insert into {SCHEMA}.extract_watermarks (unit_code, item_code, channel, watermark)"
+            " values (%s, %s, %s, %s)"
             " on conflict (unit_code, item_code, channel) do update set watermark ="
             f" greatest({SCHEMA}.extract_watermarks.watermark, excluded.watermark), updated_at = now()",
             (unit, item, channel, info["watermark"]))
