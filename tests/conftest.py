@@ -10,6 +10,8 @@ import os
 
 os.environ.setdefault("CP_PG_DATABASE", "credit_test")
 os.environ.setdefault("CP_S3_BUCKET_PREFIX", "test-")
+os.environ.setdefault("CP_FRONTEND_DATABASE", "credit_frontend_test")
+os.environ.setdefault("CP_SOURCE_API_BASE", "http://127.0.0.1:58091")
 
 import pytest
 
@@ -32,7 +34,18 @@ def airflow_db(settings: Settings) -> Settings:
     return settings
 
 
-def run_dag(dag, logical_date):
+def load_dag_module(name: str):
+    import importlib.util
+
+    from credit_platform.settings import REPO_ROOT
+
+    spec = importlib.util.spec_from_file_location(f"dag_{name}", REPO_ROOT / "dags" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def run_dag(dag, logical_date=None):
     """`dag.test()` after registering the DAG in the metadata DB (required since Airflow 3.1)."""
     from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
     from airflow.models.dagbundle import DagBundleModel
@@ -43,4 +56,8 @@ def run_dag(dag, logical_date):
     bag = DagBag(dag_folder=os.devnull)
     bag.bag_dag(dag)
     sync_bag_to_db(bag, bundle_name="tests", bundle_version=None)
+    if logical_date is None:
+        import pendulum
+
+        logical_date = pendulum.now("UTC")
     return dag.test(logical_date=logical_date)
