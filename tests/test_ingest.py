@@ -189,7 +189,7 @@ def test_api_channel_pages_and_loads(env, dags):
     records = _source_records(1100, 8, "API", unit_name="国家税务总局辽宁省税务局")  # > 2 pages of 500
     src.upsert_source_rows(s, "api_ln_tax", "administrative_penalty", records, datetime.now(UTC) - timedelta(hours=1))
     assert run_dag(dags["ingest__ln_tax"]).state == "success"
-    [(bid, channel, rows, accepted, rejected, status, _)] = ledger(s, "ln_tax")
+    [(_bid, channel, rows, accepted, rejected, status, _)] = ledger(s, "ln_tax")
     assert (channel, rows, accepted, rejected, status) == ("api", 1100, 1100, 0, "loaded")
     assert run_dag(dags["ingest__ln_tax"]).state == "success"
     assert len(ledger(s, "ln_tax")) == 1
