@@ -58,8 +58,9 @@ def build(unit: Unit):
 
             return ingest_batch(task_settings(), landed)
 
-        batches = collect(extract.expand(channel=[c.channel for c in unit.channels]))
-        load.expand(landed=batches)
+        # one static extract task per channel (channels are known when the DAG is parsed)
+        per_channel = [extract.override(task_id=f"extract__{c.channel}")(c.channel) for c in unit.channels]
+        load.expand(landed=collect(per_channel))
 
     return ingest()
 

@@ -34,30 +34,4 @@ def airflow_db(settings: Settings) -> Settings:
     return settings
 
 
-def load_dag_module(name: str):
-    import importlib.util
-
-    from credit_platform.settings import REPO_ROOT
-
-    spec = importlib.util.spec_from_file_location(f"dag_{name}", REPO_ROOT / "dags" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def run_dag(dag, logical_date=None):
-    """`dag.test()` after registering the DAG in the metadata DB (required since Airflow 3.1)."""
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-    from airflow.models.dagbundle import DagBundleModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        session.merge(DagBundleModel(name="tests"))
-    bag = DagBag(dag_folder=os.devnull)
-    bag.bag_dag(dag)
-    sync_bag_to_db(bag, bundle_name="tests", bundle_version=None)
-    if logical_date is None:
-        import pendulum
-
-        logical_date = pendulum.now("UTC")
-    return dag.test(logical_date=logical_date)
+from credit_platform.dag_runner import load_dag_module, run_dag  # noqa: E402, F401  (re-exported for tests)

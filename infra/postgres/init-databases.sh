@@ -6,4 +6,5 @@ create role airflow login password '${AIRFLOW_DB_PASSWORD}';
 create database airflow owner airflow;
 create role credit login password '${CP_PG_PASSWORD}';
 create database credit_warehouse owner credit encoding 'UTF8';
+create database credit_frontend owner credit encoding 'UTF8';
 SQL

@@ -79,9 +79,8 @@ def airflow_bin() -> str:
 
 def migrate(s: Settings) -> None:
     """`airflow db migrate` once; a marker keyed on the Airflow version skips it on later runs."""
+    # the version from package metadata: `import airflow` here would configure it before apply()
     from importlib.metadata import version
-
-    import airflow  # noqa: F401  (version only)
 
     marker = s.airflow_home / f".migrated-{version('apache-airflow')}"
     if marker.exists():

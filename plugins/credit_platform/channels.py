@@ -73,7 +73,10 @@ def extract_batch_files(s: Settings, unit: Unit) -> list[Extract]:
 
 
 def _row_hash(record: dict) -> str:
-    return hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:24]
+    # content only: a row re-stamped with a new updated_at but unchanged is not a new version
+    content = {k: v for k, v in record.items() if k != "updated_at"}
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def _watermark(s: Settings, unit: str, item: str, channel: str) -> datetime:

@@ -2,27 +2,57 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from datetime import date
 
 import psycopg
 
-from credit_platform import airflow_env, object_store, services
+from credit_platform import airflow_env, object_store, services, warehouse_load
+from credit_platform.catalog import catalog
+from credit_platform.registry import registry
 from credit_platform.settings import ZONES, Settings
 
 
-def _run_dag(s: Settings, dag_id: str, day: date) -> int:
-    env = {**os.environ, **airflow_env.airflow_environ(s)}
-    log = s.home / "demo-logs" / f"{dag_id}-{day.isoformat()}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as out:
-        rc = subprocess.call([airflow_env.airflow_bin(), "dags", "test", dag_id, day.isoformat()],
-                             env=env, stdout=out, stderr=subprocess.STDOUT)
-    state = airflow_env.last_run_state(s, dag_id) if rc == 0 else f"exit {rc}"
-    print(f"  {dag_id} {day}: {state}  (log: {log})")
-    return 0 if state == "success" else 1
+def _ingest_all(s: Settings) -> tuple[int, list[str]]:
+    from credit_platform.dag_runner import load_dag_module, run_dag
+
+    mod = load_dag_module("ingest_units")
+    failed = []
+    units = list(registry().units.values())
+    for i, unit in enumerate(units, 1):
+        run = run_dag(mod.build(unit))
+        if run.state != "success":
+            failed.append(unit.code)
+        print(f"\r  ingest__{unit.code:<24} {i:>3}/{len(units)} {run.state}", end="", flush=True)
+    print()
+    return len(units), failed
+
+
+def _unit_table(s: Settings) -> None:
+    reg = registry()
+    tables = list(catalog().items)
+    late_sql = " union all ".join(f"select unit_code, on_time from landing.{t}" for t in tables)
+    with psycopg.connect(s.pg_dsn()) as conn:
+        ledger = {r[0]: r[1:] for r in conn.execute(
+            "select unit_code, count(*), sum(rows), sum(accepted), sum(rejected),"
+            " count(*) filter (where status = 'rejected') from landing.batches group by 1").fetchall()}
+        late = dict(conn.execute(f"select unit_code, count(*) filter (where on_time = false) from ({late_sql}) x"
+                                 " group by 1").fetchall())
+        dup_sql = " union all ".join(f"select natural_key_hash, unit_code from landing.{t}" for t in tables)
+        dups = conn.execute(f"select count(*) from (select natural_key_hash from ({dup_sql}) x group by 1"
+                            " having count(distinct unit_code) > 1) d").fetchone()[0]
+    print(f"  {'unit':<22} {'channel':<12} {'batches':>7} {'received':>8} {'loaded':>7} {'rejected':>8}"
+          f" {'late':>5}  name")
+    totals = [0, 0, 0, 0, 0]
+    for code, unit in reg.units.items():
+        n, rows, acc, rej, _bad = ledger.get(code, (0, 0, 0, 0, 0))
+        lt = late.get(code, 0)
+        for i, v in enumerate((n, rows, acc, rej, lt)):
+            totals[i] += v or 0
+        print(f"  {code:<22} {unit.channels[0].channel:<12} {n:>7} {rows or 0:>8} {acc or 0:>7} {rej or 0:>8}"
+              f" {lt:>5}  {unit.name_zh}")
+    print(f"  {'TOTAL':<22} {'':<12} {totals[0]:>7} {totals[1]:>8} {totals[2]:>7} {totals[3]:>8} {totals[4]:>5}")
+    print(f"  decisions reported by more than one unit (多头报送): {dups}")
 
 
 def run(s: Settings) -> int:
@@ -32,24 +62,40 @@ def run(s: Settings) -> int:
         print(f"  {st.name}: {st.address} pid={st.pid} data={st.detail}")
     print("== airflow metadata DB")
     airflow_env.migrate(s)
+    airflow_env.apply(s)  # this process runs the DAGs with dag.test()
     print(f"  AIRFLOW_HOME={s.airflow_home}")
-    print("== DAG runs (airflow dags test)")
-    failures = _run_dag(s, "walking_skeleton", date.today())
+    warehouse_load.ensure_schema(s)
+
+    from credit_platform import demo_data, simulated_sources
+
+    api = simulated_sources.start_api_server(s)
+    print(f"== source systems (stand-ins): API on {s.source_api_base}, front-end DB {s.frontend_database}")
+    fed = demo_data.feed(s, date.today())
+    if fed.skipped:
+        print("  today's demo data were fed by an earlier run: running the DAGs again on the same input")
+    else:
+        print(f"  fed {fed.records} records by channel {fed.by_channel}; planted defects {fed.planted},"
+              f" late {fed.late}, forwarded duplicates {fed.duplicates}, plus one corrupt upload")
+    print("== ingest DAGs (dag.test, one per source unit)")
+    n, failed = _ingest_all(s)
+    api.shutdown()
+    print("== walking skeleton (dbt build + notice)")
+    from credit_platform.dag_runner import load_dag_module, run_dag
+
+    skel = run_dag(load_dag_module("walking_skeleton").walking_skeleton())
+    print(f"  walking_skeleton: {skel.state}")
+    print("== per source unit (landing.batches)")
+    _unit_table(s)
     print("== object store (s3://" + s.s3_endpoint + ")")
     c = object_store.client(s)
     for zone in ZONES:
         objs = list(c.list_objects(s.bucket(zone), recursive=True))
         print(f"  {s.bucket(zone):<12} {len(objs):>5} objects" + (f"  e.g. {objs[-1].object_name}" if objs else ""))
-    print("== warehouse (" + s.pg_dsn().split("@")[1] + ")")
-    with psycopg.connect(s.pg_dsn()) as conn:
-        for schema, table in conn.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('landing','staging','intermediate','marts') order by 1, 2"
-        ).fetchall():
-            n = conn.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-            print(f"  {schema}.{table}: {n} rows")
+    print(f"  feedback workbooks (问题数据清单): s3://{s.bucket('feedback')}/<unit>/<item>/dt=…/<batch>-问题数据清单.xlsx")
     print(f"== notices (outbox {s.outbox_dir})")
-    for path in sorted(s.outbox_dir.glob("*.json"))[-5:]:
-        print(f"  {path.name}")
-    print(f"== done in {time.monotonic() - started:.0f}s" + ("" if not failures else f", {failures} DAG run(s) FAILED"))
-    return 1 if failures else 0
+    files = sorted(s.outbox_dir.glob("*.json"))
+    print(f"  {len(files)} notices; newest: {files[-1].name if files else '-'}")
+    ok = not failed and skel.state == "success"
+    print(f"== done in {time.monotonic() - started:.0f}s: {n} ingest DAG runs"
+          + ("" if ok else f"; FAILED: {failed or ''} {'' if skel.state == 'success' else 'walking_skeleton'}"))
+    return 0 if ok else 1
