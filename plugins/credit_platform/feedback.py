@@ -11,8 +11,7 @@ from __future__ import annotations
 import io
 
 import polars as pl
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+import xlsxwriter
 
 from credit_platform.catalog import Item
 
@@ -32,42 +31,44 @@ FIX_ZH = {
 BATCH_FIX_ZH = "请按提示修正整个文件后重新上报"
 
 
-def _text_row(ws, values) -> list:
-    row = []
-    for v in values:
-        cell = WriteOnlyCell(ws, value=None if v is None else str(v))
-        if v is not None:
-            cell.data_type = "s"  # never a formula, whatever the text starts with
-        row.append(cell)
-    return row
+def _new_workbook() -> tuple[xlsxwriter.Workbook, io.BytesIO]:
+    buf = io.BytesIO()
+    # strings stay strings: no formula, URL or number conversion of what a source unit sent
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                   "strings_to_numbers": False})
+    return wb, buf
+
+
+def _write_rows(ws, rows) -> None:
+    for r, values in enumerate(rows):
+        for c, v in enumerate(values):
+            if v is not None:
+                ws.write_string(r, c, str(v))
 
 
 def workbook(item: Item, records: pl.DataFrame, problems: pl.DataFrame) -> bytes:
-    """records: ROW + display values of the rejected records; problems: row, field, value, reason, message_zh."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("待修改记录")
-    ws.append(_text_row(ws, [f.name for f in item.fields] + ["原行号", "问题说明"]))
+    """records: __row + display values of the rejected records; problems: row, field, value, reason, message_zh."""
+    wb, buf = _new_workbook()
     notes = (problems.group_by("row", maintain_order=True)
              .agg(pl.col("message_zh").str.join("；").alias("note")) if problems.height else
              pl.DataFrame(schema={"row": pl.Int64, "note": pl.Utf8}))
     joined = records.join(notes, left_on="__row", right_on="row", how="left").sort("__row")
-    for rec in joined.iter_rows(named=True):
-        ws.append(_text_row(ws, [rec.get(f.code) for f in item.fields] + [rec["__row"], rec.get("note")]))
-    ws2 = wb.create_sheet("问题数据清单")
-    ws2.append(_text_row(ws2, ["行号", "字段", "原值", "问题说明", "修改要求"]))
-    for p in problems.iter_rows(named=True):
-        field = "整条记录" if p["field"] == "*" else f"{item.names.get(p['field'], p['field'])}（{p['field']}）"
-        ws2.append(_text_row(ws2, [p["row"], field, p.get("value"), p["message_zh"], FIX_ZH[p["reason"]]]))
-    buf = io.BytesIO()
-    wb.save(buf)
+    sheet = wb.add_worksheet("待修改记录")
+    header = [f.name for f in item.fields] + ["原行号", "问题说明"]
+    body = joined.select([*item.codes, "__row", "note"]).iter_rows()
+    _write_rows(sheet, [header, *body])
+    names = item.names
+    problem_rows = (
+        [r, "整条记录" if f == "*" else f"{names.get(f, f)}（{f}）", v, m, FIX_ZH[reason]]
+        for r, f, v, m, reason in problems.select("row", "field", "value", "message_zh", "reason").iter_rows())
+    _write_rows(wb.add_worksheet("问题数据清单"), [["行号", "字段", "原值", "问题说明", "修改要求"], *problem_rows])
+    wb.close()
     return buf.getvalue()
 
 
 def batch_error_workbook(reason: str, message_zh: str) -> bytes:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("问题数据清单")
-    ws.append(_text_row(ws, ["行号", "字段", "原值", "问题说明", "修改要求"]))
-    ws.append(_text_row(ws, ["整个文件", "*", reason, message_zh, BATCH_FIX_ZH]))
-    buf = io.BytesIO()
-    wb.save(buf)
+    wb, buf = _new_workbook()
+    _write_rows(wb.add_worksheet("问题数据清单"), [["行号", "字段", "原值", "问题说明", "修改要求"],
+                                                  ["整个文件", "*", reason, message_zh, BATCH_FIX_ZH]])
+    wb.close()
     return buf.getvalue()

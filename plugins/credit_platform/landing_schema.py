@@ -50,6 +50,9 @@ create table if not exists {SCHEMA}.rejections (
     corrected_at timestamptz,
     primary key (batch_id, row_no, field_code)
 );
+-- open rejections are looked up by unit, item and natural key when a later batch may correct them
+create index if not exists rejections_open on {SCHEMA}.rejections (unit_code, item_code, natural_key_hash)
+    where corrected_by_batch is null;
 """
 
 CHANNEL_STATE_DDL = f"""
@@ -120,8 +123,7 @@ def item_columns(item: Item) -> list[Column]:
 def table_ddl(item: Item) -> str:
     cols = ",\n    ".join(f"{c.name} {c.sql_type}" for c in item_columns(item))
     return (f"create table if not exists {SCHEMA}.{item.table} (\n    {cols},\n"
-            f"    primary key (batch_id, row_no)\n);\n"
-            f"create index if not exists {item.table}_natural_key on {SCHEMA}.{item.table} (natural_key_hash);\n")
+            f"    primary key (batch_id, row_no)\n);\n")
 
 
 def all_ddl(cat: Catalog) -> str:

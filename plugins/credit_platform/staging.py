@@ -42,6 +42,7 @@ class GateOutcome:
     feedback_key: str | None = None
     rejections: pl.DataFrame | None = None  # row, field, reason, message_zh, natural_key_hash
     seconds: float = 0.0
+    feedback_seconds: float = 0.0
 
     @property
     def status(self) -> str:
@@ -177,8 +178,9 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
         object_store.put(c, s.bucket("quarantine"), qkey, buf.getvalue())
         out.quarantine_keys.append(qkey)
         out.feedback_key = _feedback_key(batch)
-        object_store.put(c, s.bucket("feedback"), out.feedback_key,
-                         feedback.workbook(item, shown, rej))
+        fb_started = time.monotonic()
+        object_store.put(c, s.bucket("feedback"), out.feedback_key, feedback.workbook(item, shown, rej))
+        out.feedback_seconds = time.monotonic() - fb_started
         rej = rej.drop("value")
     else:
         rej = rej.with_columns(pl.lit(None, dtype=pl.Utf8).alias("natural_key_hash"))
