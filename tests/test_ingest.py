@@ -283,3 +283,24 @@ def test_no_clear_id_number_in_landing_tables_rejections_or_feedback(env, dags, 
                 text = body.decode("utf-8", errors="replace")
             assert _clear_ids(text) == [], f"clear ID number in {zone}/{obj.object_name}"
     assert ID_RE.pattern  # the scan above looks for exactly the national format
+
+
+def test_open_rejections_carry_their_age_in_working_days(env):
+    from credit_platform.workdays import working_days_between
+
+    s = env
+    with psycopg.connect(s.pg_dsn()) as conn:
+        open_now = conn.execute("select count(*) from landing.open_rejections").fetchone()[0]
+        total_open = conn.execute("select count(*) from landing.rejections where corrected_by_batch is null"
+                                  ).fetchone()[0]
+        assert open_now == total_open > 0
+        # age one rejected record as if it had been received before the National Day holiday
+        row = conn.execute("select batch_id, row_no, field_code from landing.rejections where unit_code = 'ln_hurd'"
+                           " and corrected_by_batch is null limit 1").fetchone()
+        conn.execute("update landing.rejections set received_at = '2026-09-29 10:00+08' where batch_id = %s"
+                     " and row_no = %s and field_code = %s", row)
+        age = conn.execute("select age_working_days from landing.open_rejections where batch_id = %s and row_no = %s"
+                           " and field_code = %s", row).fetchone()[0]
+        conn.rollback()
+    assert age == working_days_between(date(2026, 9, 29), TODAY)
+    assert age < (TODAY - date(2026, 9, 29)).days * 5 // 7  # holidays are not working days

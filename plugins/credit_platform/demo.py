@@ -75,7 +75,8 @@ def run(s: Settings) -> int:
         print("  today's demo data were fed by an earlier run: running the DAGs again on the same input")
     else:
         print(f"  fed {fed.records} records by channel {fed.by_channel}; planted defects {fed.planted},"
-              f" late {fed.late}, forwarded duplicates {fed.duplicates}, plus one corrupt upload")
+              f" late {fed.late}, copies of decisions on other channels/units {fed.duplicates},"
+              f" plus one corrupt upload; ground truth in {s.home}/demo-truth-{date.today()}.json")
     print("== ingest DAGs (dag.test, one per source unit)")
     n, failed = _ingest_all(s)
     api.shutdown()

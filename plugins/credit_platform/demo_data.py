@@ -4,6 +4,7 @@ GBK and XLSX, a corrupt upload, and the same decisions reported by several units
 from __future__ import annotations
 
 import io
+import json
 import random
 import zlib
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ class Fed:
     duplicates: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
     skipped: bool = False
+    late_ids: list[str] = field(default_factory=list)
+    duplicate_groups: dict[str, list[str]] = field(default_factory=dict)  # original record_id → copies
 
 
 def _records(unit, item: str, n: int, today: date, rng: random.Random, fed: Fed) -> list[dict]:
@@ -45,6 +48,7 @@ def _records(unit, item: str, n: int, today: date, rng: random.Random, fed: Fed)
         if (planted is None and decision and it.deadline and not decision.not_before and rng.random() < 0.12):
             rec[decision.code] = late_decision_date(today, it.deadline.working_days, rng).isoformat()
             fed.late += 1
+            fed.late_ids.append(f"{unit.code}-{item}-{today}-{i}")
         out.append({**rec, "record_id": f"{unit.code}-{item}-{today}-{i}"})
     return out
 
@@ -86,10 +90,19 @@ def feed(s: Settings, today: date | None = None, seed: int = 7) -> Fed:
             recs = _records(unit, ob.item, ROWS[ob.frequency], today, rng, fed)
             if ob.item == "administrative_penalty" and unit.level == "province":
                 provincial_penalties += recs[:2]
+                if channel != "online_fill" and "online_fill" in unit.channel_names:
+                    # a clerk also types one decision into the online form (second channel, same unit)
+                    twin = recs[0]
+                    _deliver(s, unit.code, "online_fill", ob.item, [twin], rng, today)
+                    fed.duplicate_groups.setdefault(twin["record_id"], []).append(f"{unit.code}/online_fill")
+                    fed.duplicates += 1
             if unit.code.endswith("_platform") and ob.item == "administrative_penalty" and provincial_penalties:
                 # the city platform forwards decisions a provincial unit already reported (多头报送)
                 copies = [{**r, "record_id": f"{unit.code}-copy-{r['record_id']}"}
                           for r in rng.sample(provincial_penalties, min(3, len(provincial_penalties)))]
+                for cp in copies:
+                    original = cp["record_id"].split("-copy-", 1)[1]
+                    fed.duplicate_groups.setdefault(original, []).append(f"{unit.code}/{channel}")
                 recs += copies
                 fed.duplicates += len(copies)
             _deliver(s, unit.code, channel, ob.item, recs, rng, today)
@@ -97,7 +110,10 @@ def feed(s: Settings, today: date | None = None, seed: int = 7) -> Fed:
             fed.by_channel[channel] = fed.by_channel.get(channel, 0) + len(recs)
     # one corrupt upload, so the demo shows a whole-batch rejection and its feedback
     src.drop_in_inbox(s, "ln_hurd", "administrative_license", "许可信息-导出失败.xlsx", b"PK\x03\x04" + b"\x00" * 64)
-    marker.write_text(f"{fed}\n")
+    truth = {"day": today.isoformat(), "records": fed.records, "planted_defects": fed.planted,
+             "late_record_ids": fed.late_ids, "duplicate_groups": fed.duplicate_groups}
+    (s.home / f"demo-truth-{today.isoformat()}.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1))
+    marker.write_text("fed\n")
     return fed
 
 

@@ -8,6 +8,7 @@ their columns become `<code>_hash` (HMAC, for joins) and `<code>_masked` (for di
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from credit_platform.catalog import Catalog, FieldSpec, Item
 
@@ -86,6 +87,45 @@ create table if not exists online_fill.entries (
 create index if not exists entries_unpulled on online_fill.entries (unit_code, item_code) where pulled_batch is null;
 """
 
+CALENDAR_DDL = f"""
+create table if not exists {SCHEMA}.calendar (
+    day date primary key,
+    is_workday boolean not null,
+    workday_seq integer not null  -- working days from the start of the table up to and including `day`
+);
+-- Open rejections with their age in working days on China's official calendar (整改 tracking).
+create or replace view {SCHEMA}.open_rejections as
+select r.*,
+       (select c2.workday_seq from {SCHEMA}.calendar c2 where c2.day = (now() at time zone 'Asia/Shanghai')::date)
+       - c1.workday_seq as age_working_days
+from {SCHEMA}.rejections r
+join {SCHEMA}.calendar c1 on c1.day = (r.received_at at time zone 'Asia/Shanghai')::date
+where r.corrected_by_batch is null;
+"""
+
+CALENDAR_START, CALENDAR_END = date(2020, 1, 1), date(2030, 12, 31)
+
+
+def fill_calendar(conn) -> None:
+    """(Re)write the working-day calendar from the maintained `chinesecalendar` data (idempotent)."""
+    from credit_platform.workdays import is_workday
+
+    have = conn.execute(f"select count(*) from {SCHEMA}.calendar").fetchone()[0]
+    days = (CALENDAR_END - CALENDAR_START).days + 1
+    if have == days:
+        return
+    rows, seq = [], 0
+    for i in range(days):
+        d = CALENDAR_START + timedelta(days=i)
+        w = is_workday(d)
+        seq += w
+        rows.append((d, w, seq))
+    conn.execute(f"delete from {SCHEMA}.calendar")
+    with conn.cursor().copy(f"copy {SCHEMA}.calendar (day, is_workday, workday_seq) from stdin") as cp:
+        for r in rows:
+            cp.write_row(r)
+
+
 PROVENANCE_COLUMNS: list[tuple[str, str]] = [
     ("batch_id", "text not null"),
     ("row_no", "integer not null"),
@@ -133,3 +173,5 @@ def all_ddl(cat: Catalog) -> str:
 def ensure(conn, cat: Catalog) -> None:
     """Create the landing schema and tables (idempotent)."""
     conn.execute(all_ddl(cat))
+    conn.execute(CALENDAR_DDL)
+    fill_calendar(conn)

@@ -8,6 +8,7 @@ the ingestion service account and the data-protection officer may read it (see i
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 from dataclasses import asdict, dataclass
@@ -32,6 +33,7 @@ class LandedBatch:
     bytes: int
     ext: str
     raw_key: str
+    encoding: str | None = None  # text encoding sniffed at landing (None for XLSX and binary)
     created: bool = True  # False when the same bytes had landed before
 
     @property
@@ -42,6 +44,20 @@ class LandedBatch:
         m = asdict(self)
         m.pop("created")
         return m
+
+
+def sniff_encoding(data: bytes) -> str | None:
+    """utf-8 / gb18030 for text extracts, None for XLSX and other binary content (first MiB)."""
+    head = data[: 1 << 20]
+    if head.startswith(b"PK\x03\x04") or b"\x00" in head[:8192]:
+        return None
+    for enc in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(enc)().decode(head, final=False)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def batch_id_for(unit: str, item: str, data: bytes) -> str:
@@ -61,7 +77,7 @@ def land(s: Settings, unit: str, item: str, channel: str, data: bytes, ext: str,
     day = received_at.astimezone(TZ).date()
     key = f"{item}/{unit}/dt={day.isoformat()}/{bid}.{ext}"
     batch = LandedBatch(bid, unit, item, channel, source_ref, received_at.astimezone(TZ).isoformat(),
-                        hashlib.sha256(data).hexdigest(), len(data), ext, key)
+                        hashlib.sha256(data).hexdigest(), len(data), ext, key, sniff_encoding(data))
     created = object_store.put_once(c, s.bucket("raw"), key, data)
     object_store.put_once(c, s.bucket("raw"), f"{item}/{unit}/dt={day.isoformat()}/{bid}.manifest.json",
                           json.dumps(batch.manifest(), ensure_ascii=False, indent=1).encode(), "application/json")
