@@ -39,8 +39,9 @@ def _unit_table(s: Settings) -> None:
         late = dict(conn.execute(f"select unit_code, count(*) filter (where on_time = false) from ({late_sql}) x"
                                  " group by 1").fetchall())
         dup_sql = " union all ".join(f"select natural_key_hash, unit_code from landing.{t}" for t in tables)
-        dups = conn.execute(f"select count(*) from (select natural_key_hash from ({dup_sql}) x group by 1"
-                            " having count(distinct unit_code) > 1) d").fetchone()[0]
+        dups, units_dups = conn.execute(
+            f"select count(*), count(*) filter (where units > 1) from (select natural_key_hash,"
+            f" count(distinct unit_code) as units from ({dup_sql}) x group by 1 having count(*) > 1) d").fetchone()
     print(f"  {'unit':<22} {'channel':<12} {'batches':>7} {'received':>8} {'loaded':>7} {'rejected':>8}"
           f" {'late':>5}  name")
     totals = [0, 0, 0, 0, 0]
@@ -52,7 +53,8 @@ def _unit_table(s: Settings) -> None:
         print(f"  {code:<22} {unit.channels[0].channel:<12} {n:>7} {rows or 0:>8} {acc or 0:>7} {rej or 0:>8}"
               f" {lt:>5}  {unit.name_zh}")
     print(f"  {'TOTAL':<22} {'':<12} {totals[0]:>7} {totals[1]:>8} {totals[2]:>7} {totals[3]:>8} {totals[4]:>5}")
-    print(f"  decisions reported by more than one unit (多头报送): {dups}")
+    print(f"  decisions loaded more than once (多头报送): {dups}, of which by more than one unit: {units_dups}"
+          " — one golden record each is the warehouse's job")
 
 
 def run(s: Settings) -> int:

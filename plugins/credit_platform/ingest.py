@@ -14,7 +14,7 @@ from credit_platform.landing_schema import SCHEMA
 from credit_platform.raw_zone import LandedBatch
 from credit_platform.registry import CHANNEL_ZH, registry
 from credit_platform.settings import Settings
-from credit_platform.staging import gate_and_stage
+from credit_platform.staging import gate_and_stage, write_feedback
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def ingest_batch(s: Settings, landed: dict) -> dict:
         status = warehouse_load.load(s, out, {"gate_s": round(out.seconds, 3),
                                                "total_s": round(time.monotonic() - started, 3)})
         summary = ledger_row(s, batch.batch_id)
-        summary["feedback_key"] = out.feedback_key
+        summary["feedback_key"] = write_feedback(s, out)
         if status == "loaded" and (out.rejected or out.batch_error):
             send_feedback_notice(s, batch, out.rows, out.rejected, out.batch_error, out.feedback_key)
     channels.confirm(s, batch.unit, landed["extract"], batch.batch_id)

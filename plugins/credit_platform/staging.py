@@ -42,7 +42,10 @@ class GateOutcome:
     feedback_key: str | None = None
     rejections: pl.DataFrame | None = None  # row, field, reason, message_zh, natural_key_hash
     seconds: float = 0.0
-    feedback_seconds: float = 0.0
+    # what the feedback workbook is made of (rejected records as shown, problems with values); written after
+    # the load by `write_feedback`, so the workbook never describes a batch the ledger does not have
+    shown: pl.DataFrame | None = None
+    problems: pl.DataFrame | None = None
 
     @property
     def status(self) -> str:
@@ -150,8 +153,6 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
             {"batch": batch.manifest(), "batch_error": report.batch_error}, ensure_ascii=False).encode())
         out.quarantine_keys.append(qkey)
         out.feedback_key = _feedback_key(batch)
-        object_store.put(c, s.bucket("feedback"), out.feedback_key,
-                         feedback.batch_error_workbook(report.batch_error["reason"], report.batch_error["message_zh"]))
         out.rejections = pl.DataFrame(schema={"row": pl.Int64, "field": pl.Utf8, "reason": pl.Utf8,
                                               "message_zh": pl.Utf8, "natural_key_hash": pl.Utf8})
         out.seconds = time.monotonic() - started
@@ -178,15 +179,26 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
         object_store.put(c, s.bucket("quarantine"), qkey, buf.getvalue())
         out.quarantine_keys.append(qkey)
         out.feedback_key = _feedback_key(batch)
-        fb_started = time.monotonic()
-        object_store.put(c, s.bucket("feedback"), out.feedback_key, feedback.workbook(item, shown, rej))
-        out.feedback_seconds = time.monotonic() - fb_started
+        out.shown, out.problems = shown, rej
         rej = rej.drop("value")
     else:
         rej = rej.with_columns(pl.lit(None, dtype=pl.Utf8).alias("natural_key_hash"))
     out.rejections = rej
     out.seconds = time.monotonic() - started
     return out
+
+
+def write_feedback(s: Settings, out: GateOutcome, cat: Catalog | None = None) -> str | None:
+    """The unit's feedback workbook for a batch with problems (idempotent: same batch, same key)."""
+    if not out.feedback_key:
+        return None
+    c = object_store.client(s)
+    if out.batch_error:
+        data = feedback.batch_error_workbook(out.batch_error["reason"], out.batch_error["message_zh"])
+    else:
+        data = feedback.workbook((cat or catalog()).item(out.batch.item), out.shown, out.problems)
+    object_store.put(c, s.bucket("feedback"), out.feedback_key, data)
+    return out.feedback_key
 
 
 def _feedback_key(b: LandedBatch) -> str:
