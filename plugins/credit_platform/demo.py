@@ -82,9 +82,12 @@ def run(s: Settings) -> int:
     print("== ingest DAGs (dag.test, one per source unit)")
     n, failed = _ingest_all(s)
     api.shutdown()
-    print("== walking skeleton (dbt build + notice)")
     from credit_platform.dag_runner import load_dag_module, run_dag
 
+    print("== warehouse build (triggered by the landing Assets in production; dbt build on the landing sources)")
+    wh = run_dag(load_dag_module("warehouse_build").warehouse_build())
+    print(f"  warehouse_build: {wh.state}")
+    print("== walking skeleton (the runtime smoke test: S3 → pandera → COPY → dbt → notice)")
     skel = run_dag(load_dag_module("walking_skeleton").walking_skeleton())
     print(f"  walking_skeleton: {skel.state}")
     print("== per source unit (landing.batches)")
@@ -98,7 +101,7 @@ def run(s: Settings) -> int:
     print(f"== notices (outbox {s.outbox_dir})")
     files = sorted(s.outbox_dir.glob("*.json"))
     print(f"  {len(files)} notices; newest: {files[-1].name if files else '-'}")
-    ok = not failed and skel.state == "success"
+    ok = not failed and skel.state == "success" and wh.state == "success"
     print(f"== done in {time.monotonic() - started:.0f}s: {n} ingest DAG runs"
-          + ("" if ok else f"; FAILED: {failed or ''} {'' if skel.state == 'success' else 'walking_skeleton'}"))
+          + ("" if ok else f"; FAILED: {failed or ''} warehouse_build={wh.state} walking_skeleton={skel.state}"))
     return 0 if ok else 1
