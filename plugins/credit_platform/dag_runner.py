@@ -6,21 +6,21 @@ from __future__ import annotations
 import os
 
 
-def run_dag(dag, logical_date=None):
-    import logging
+BUNDLE = "dags-folder"
 
+
+def run_dag(dag, logical_date=None):
     import pendulum
     from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
     from airflow.models.dagbundle import DagBundleModel
     from airflow.utils.session import create_session
 
+    # the default bundle of the dags folder: a name Airflow's config knows, so it is not disabled as unknown
     with create_session() as session:
-        session.merge(DagBundleModel(name="in-process"))
-    # the ad-hoc bundle is not in the config, which Airflow reports on every run: expected here
-    logging.getLogger("airflow.dag_processing.bundles.manager").setLevel(logging.ERROR)
+        session.merge(DagBundleModel(name=BUNDLE))
     bag = DagBag(dag_folder=os.devnull)
     bag.bag_dag(dag)
-    sync_bag_to_db(bag, bundle_name="in-process", bundle_version=None)
+    sync_bag_to_db(bag, bundle_name=BUNDLE, bundle_version=None)
     return dag.test(logical_date=logical_date or pendulum.now("UTC"))
 
 

@@ -31,8 +31,9 @@ def run(s: Settings, args: list[str]) -> DbtOutcome:
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_env(s))
+    # --quiet: dbt's per-node lines stay in its log file (CP_HOME/dbt-logs); failures come back in the outcome
     res = dbtRunner().invoke([
-        *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--quiet", *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(s.home / "dbt-target"), "--log-path", str(s.home / "dbt-logs"),
     ])
     results: list[tuple[str, str]] = []
