@@ -56,3 +56,22 @@ def test_ground_truth_equals_validate_for_every_item(tmp_path, item):
         expected = {(int(r["row"]), r["field"], r["reason"]) for r in csv.DictReader(fh)}
     assert expected, "no defects were planted"
     assert {(r["row"], r["field"], r["reason"]) for r in report.rejections} == expected
+
+
+def test_generate_cli_with_per_reason_rates(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cli = str(Path(sys.executable).parent / "credit-platform")
+    out, truth = tmp_path / "g.csv", tmp_path / "t.csv"
+    proc = subprocess.run([cli, "generate", "--item", "administrative_penalty", "--rows", "300", "--out", str(out),
+                           "--truth", str(truth), "--rate", "invalid_date=0.1", "--rate", "too_long=0.05",
+                           "--received-on", "2026-11-20"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    with open(truth, encoding="utf-8") as fh:
+        reasons = [r["reason"] for r in csv.DictReader(fh)]
+    assert set(reasons) == {"invalid_date", "too_long"} and 20 <= len(reasons) <= 80
+    bad = subprocess.run([cli, "generate", "--item", "administrative_penalty", "--out", str(out),
+                          "--rate", "no_such_reason=0.1"], capture_output=True, text=True)
+    assert bad.returncode == 64 and "unknown reason codes" in bad.stderr

@@ -51,3 +51,13 @@ def test_down_stops_exactly_the_process_it_started(settings, tmp_path):
     assert not psutil.pid_exists(started.pid) or psutil.Process(started.pid).status() == psutil.STATUS_ZOMBIE
     assert services.s3_status(settings).running, "the suite's own S3 server must survive"
     assert services.s3_down(other) is False
+
+
+def test_a_taken_postgres_port_gives_a_clear_message(settings, tmp_path):
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        other = dataclasses.replace(settings, home=tmp_path, pg_port=port)
+        with pytest.raises(services.ServiceError, match=f"127.0.0.1:{port} is taken.*CP_PG_PORT"):
+            services.postgres_up(other)

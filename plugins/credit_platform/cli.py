@@ -132,16 +132,30 @@ def generate(
     truth: Path = typer.Option(None, "--truth", help="ground truth of planted defects (CSV row,field,reason)"),
     seed: int = typer.Option(1, "--seed"),
     defect_rate: float = typer.Option(0.05, "--defect-rate", help="share of rows with one planted defect"),
+    rate: list[str] = typer.Option(None, "--rate", help="per reason, e.g. --rate invalid_checksum=0.01 (repeat);"
+                                   " overrides --defect-rate"),
     encoding: str = typer.Option("utf-8", "--encoding", help="utf-8 | utf-8-sig | gb18030 (CSV only)"),
     fmt: str = typer.Option("csv", "--format", help="csv | xlsx"),
     received_on: str = typer.Option(None, "--received-on", help="YYYY-MM-DD; default today"),
 ) -> None:
     """Write synthetic records of one item with planted defects and their ground truth."""
     from credit_platform.catalog import CatalogError
+    from credit_platform.contracts import RECORD_REASONS
     from credit_platform.generator import GenSpec, write_csv, write_xlsx
 
     day = date.fromisoformat(received_on) if received_on else date.today()
-    spec = GenSpec(item, rows, seed=seed, defect_rate=defect_rate, received_on=day)
+    rates = None
+    if rate:
+        try:
+            rates = {k: float(v) for k, v in (r.split("=", 1) for r in rate)}
+        except ValueError:
+            typer.echo("error: --rate takes reason=share, e.g. invalid_date=0.01", err=True)
+            raise typer.Exit(64) from None
+        unknown = sorted(set(rates) - set(RECORD_REASONS))
+        if unknown:
+            typer.echo(f"error: unknown reason codes {unknown}; known: {', '.join(RECORD_REASONS)}", err=True)
+            raise typer.Exit(64)
+    spec = GenSpec(item, rows, seed=seed, defect_rate=defect_rate, rates=rates, received_on=day)
     try:
         n = write_xlsx(spec, out, truth) if fmt == "xlsx" else write_csv(spec, out, truth, encoding=encoding)
     except CatalogError as err:

@@ -78,7 +78,7 @@ def run(s: Settings) -> int:
     else:
         print(f"  fed {fed.records} records by channel {fed.by_channel}; planted defects {fed.planted},"
               f" late {fed.late}, copies of decisions on other channels/units {fed.duplicates},"
-              f" plus one corrupt upload; ground truth in {s.home}/demo-truth-{date.today()}.json")
+              f" plus one corrupt upload; ground truth in {demo_data.truth_path(s, date.today())}")
     print("== ingest DAGs (dag.test, one per source unit)")
     n, failed = _ingest_all(s)
     api.shutdown()

@@ -77,7 +77,7 @@ def _file(records: list[dict], item: str, kind: str) -> tuple[bytes, str]:
 
 def feed(s: Settings, today: date | None = None, seed: int = 7) -> Fed:
     today = today or date.today()
-    marker = s.home / f"demo-fed-{today.isoformat()}"
+    marker = s.home / f"demo-fed-{s.pg_database}-{today.isoformat()}"
     if marker.exists():  # a second `make demo` on the same day re-runs the DAGs on the same input
         return Fed(skipped=True)
     rng = random.Random(seed)
@@ -98,8 +98,10 @@ def feed(s: Settings, today: date | None = None, seed: int = 7) -> Fed:
                     fed.duplicates += 1
             if unit.code.endswith("_platform") and ob.item == "administrative_penalty" and provincial_penalties:
                 # the city platform forwards decisions a provincial unit already reported (多头报送)
+                # at most 4 reports of one decision in all (2–4 is what the inspection found)
+                pool = [r for r in provincial_penalties if len(fed.duplicate_groups.get(r["record_id"], [])) < 3]
                 copies = [{**r, "record_id": f"{unit.code}-copy-{r['record_id']}"}
-                          for r in rng.sample(provincial_penalties, min(3, len(provincial_penalties)))]
+                          for r in rng.sample(pool, min(3, len(pool)))]
                 for cp in copies:
                     original = cp["record_id"].split("-copy-", 1)[1]
                     fed.duplicate_groups.setdefault(original, []).append(f"{unit.code}/{channel}")
@@ -112,9 +114,13 @@ def feed(s: Settings, today: date | None = None, seed: int = 7) -> Fed:
     src.drop_in_inbox(s, "ln_hurd", "administrative_license", "许可信息-导出失败.xlsx", b"PK\x03\x04" + b"\x00" * 64)
     truth = {"day": today.isoformat(), "records": fed.records, "planted_defects": fed.planted,
              "late_record_ids": fed.late_ids, "duplicate_groups": fed.duplicate_groups}
-    (s.home / f"demo-truth-{today.isoformat()}.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1))
+    truth_path(s, today).write_text(json.dumps(truth, ensure_ascii=False, indent=1))
     marker.write_text("fed\n")
     return fed
+
+
+def truth_path(s: Settings, today: date):
+    return s.home / f"demo-truth-{s.pg_database}-{today.isoformat()}.json"
 
 
 def _deliver(s: Settings, unit: str, channel: str, item: str, recs: list[dict], rng: random.Random,
