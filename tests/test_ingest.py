@@ -304,3 +304,19 @@ def test_open_rejections_carry_their_age_in_working_days(env):
         conn.rollback()
     assert age == working_days_between(date(2026, 9, 29), TODAY)
     assert age < (TODAY - date(2026, 9, 29)).days * 5 // 7  # holidays are not working days
+
+
+def test_a_file_outside_an_item_folder_is_set_aside_and_the_unit_told(env, dags):
+    s = env
+    src.drop_in_inbox(s, "ln_forest", "no_such_item", "x.csv", b"a,b\n1,2\n")
+    c = object_store.client(s)
+    c.put_object(s.bucket("inbox"), "ln_forest/loose.csv", io.BytesIO(b"a\n1\n"), 4)
+    assert run_dag(dags["ingest__ln_forest"]).state == "success"
+    assert list(c.list_objects(s.bucket("inbox"), prefix="ln_forest/", recursive=True)) == []
+    aside = sorted(o.object_name for o in c.list_objects(s.bucket("quarantine"), prefix="unassigned/ln_forest/",
+                                                          recursive=True))
+    assert aside == ["unassigned/ln_forest/loose.csv", "unassigned/ln_forest/no_such_item/x.csv"]
+    assert object_store.get(c, s.bucket("quarantine"), aside[1]) == b"a,b\n1,2\n"
+    told = [json.loads(p.read_text()) for p in s.outbox_dir.glob("*ln_forest*.json")]
+    assert any("no_such_item/x.csv" in n["body"] for n in told)
+    assert ledger(s, "ln_forest") == []

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 import psycopg
+from minio.commonconfig import CopySource
 from psycopg import sql
 
 from credit_platform import object_store
@@ -60,13 +61,31 @@ def extract_batch_files(s: Settings, unit: Unit) -> list[Extract]:
         parts = obj.object_name.split("/")
         item = parts[1] if len(parts) >= 3 else None
         if item not in items:
-            continue  # not an obligation of this unit: left in the inbox and reported by the freshness check
+            set_aside_unassigned(s, unit, obj.object_name)
+            continue
         name = parts[-1]
         ext = name.rsplit(".", 1)[-1].lower() if "." in name else "bin"
         data = object_store.get(c, s.bucket("inbox"), obj.object_name)
         out.append(Extract(item, "batch_file", data, ext, f"inbox/{obj.object_name}",
                            {"inbox_key": obj.object_name}))
     return out
+
+
+def set_aside_unassigned(s: Settings, unit: Unit, key: str) -> str:
+    """A file outside `<unit>/<item>/` for an item the unit reports: nothing to check it against. It is moved,
+    not dropped, to `quarantine/unassigned/<unit>/…`, and the unit is told where to put it."""
+    from credit_platform import notices
+
+    c = object_store.client(s)
+    target = f"unassigned/{key}"
+    c.copy_object(s.bucket("quarantine"), target, CopySource(s.bucket("inbox"), key))
+    c.remove_object(s.bucket("inbox"), key)
+    items = "、".join(f"{catalog().item(ob.item).name_zh}（{ob.item}）" for ob in unit.items)
+    body = (f"收件箱中的文件“{key}”不在任何信息项目录下，无法校验，已移至待处理区。请按“{unit.code}/信息项代码/文件名”"
+            f"重新上传。贵单位报送的信息项：{items}。")
+    liaison = [ct.url for ct in unit.contacts if ct.role == "liaison"]
+    notices.send(s, f"【文件无法识别】{unit.name_zh}", body, recipient=unit.code, urls=liaison or None)
+    return target
 
 
 # --- watermark-based pulls (frontend_db, api) ----------------------------------------------------
