@@ -7,7 +7,6 @@ reason per (row, field) by a fixed priority, so a clerk sees the most basic prob
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -308,6 +307,7 @@ def compiled(item_code: str) -> Compiled:
 
 
 def schema_for(item_code: str) -> pa.DataFrameSchema:
+    """The generated pandera schema of an item (for inspection: `print(schema_for("administrative_penalty"))`)."""
     return compiled(item_code).schema
 
 
@@ -409,5 +409,3 @@ def reduce_failures(failures: pl.DataFrame, work: pl.DataFrame, item: Item) -> p
                                     "first_row": pl.Int64})
     return pl.DataFrame({k: pl.concat(v).alias(k) for k, v in out.items()}).sort(["row", "field"])
 
-
-Validator = Callable[[pl.DataFrame], Validated]
