@@ -190,3 +190,38 @@ def test_unknown_item_is_a_friendly_error(tmp_path):
     assert proc.returncode == 64
     assert "unknown catalog item 'no_such_item'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_zip_bomb_xlsx_is_refused_before_parsing(tmp_path):
+    # a workbook whose sheet XML is 300 MB of padding that compresses to a few hundred KB
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        with zf.open("xl/worksheets/sheet1.xml", "w") as fh:
+            chunk = b" " * (1 << 20)
+            for _ in range(300):
+                fh.write(chunk)
+    assert bomb.stat().st_size < 2 << 20
+    rc, report = validate(bomb)
+    assert rc == 2 and report["batch_error"]["reason"] == "unreadable_file"
+    assert "疑似恶意文件" in report["batch_error"]["detail"]
+
+
+def test_xml_entity_expansion_is_refused(tmp_path):
+    spec = GenSpec("administrative_penalty", 5, seed=1, received_on=RECEIVED)
+    good = tmp_path / "good.xlsx"
+    write_xlsx(spec, good)
+    evil = tmp_path / "evil.xlsx"
+    laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+              '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+              '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+              '<row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row></sheetData></worksheet>')
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(evil, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = laughs.encode()
+            dst.writestr(info, data)
+    rc, report = validate(evil)
+    assert rc == 2 and report["batch_error"]["reason"] == "unreadable_file"
+    assert "EntitiesForbidden" in report["batch_error"]["detail"]  # defusedxml stopped it, not a crash

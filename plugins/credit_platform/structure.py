@@ -176,13 +176,33 @@ def _cell_text(v) -> str | None:
     return str(v)
 
 
+MAX_XLSX_UNPACKED = 2 << 30  # 2 GiB of XML is far beyond any real extract (≈ 5M rows)
+MAX_XLSX_RATIO = 200  # real sheets compress ≈ 5-20×; a zip bomb compresses thousands of times
+
+
+def _check_zip(path: Path) -> None:
+    """Refuse hostile XLSX before parsing: zip bombs by size and ratio (XML entity attacks are stopped by
+    defusedxml, which openpyxl uses when it is installed)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError) as err:
+        raise BatchError("unreadable_file", f"XLSX文件损坏或不完整：{type(err).__name__}") from None
+    unpacked = sum(i.file_size for i in infos)
+    packed = max(sum(i.compress_size for i in infos), 1)
+    if unpacked > MAX_XLSX_UNPACKED or unpacked / packed > MAX_XLSX_RATIO:
+        raise BatchError("unreadable_file", f"XLSX文件解压后异常庞大（{unpacked // (1 << 20)} MB），疑似恶意文件")
+
+
 def _xlsx_batch(path: Path, item: Item, chunk_rows: int) -> Batch:
     import openpyxl
 
+    _check_zip(path)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        raise BatchError("unreadable_file", f"XLSX文件损坏或不完整：{type(err).__name__}") from None
+        cause = type(err.__cause__ or err).__name__  # e.g. EntitiesForbidden from defusedxml
+        raise BatchError("unreadable_file", f"XLSX文件损坏或不完整：{cause}") from None
     except Exception as err:  # noqa: BLE001  - openpyxl raises many types on hostile files
         raise BatchError("unreadable_file", f"XLSX文件无法解析：{type(err).__name__}") from None
     ws = wb.worksheets[0]
