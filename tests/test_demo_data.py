@@ -16,7 +16,7 @@ from credit_platform.registry import registry
 def test_feed_reaches_every_channel_and_writes_ground_truth(settings):
     s = dataclasses.replace(settings, pg_database="credit_feedtest", frontend_database="credit_frontend_feedtest",
                             bucket_prefix="feedtest-")
-    services._pg_ensure_role_and_db(s)
+    services.pg_ensure_role_and_db(s)
     services.ensure_buckets(s)
     from credit_platform import warehouse_load
 

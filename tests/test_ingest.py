@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -320,3 +321,23 @@ def test_a_file_outside_an_item_folder_is_set_aside_and_the_unit_told(env, dags)
     told = [json.loads(p.read_text()) for p in s.outbox_dir.glob("*ln_forest*.json")]
     assert any("no_such_item/x.csv" in n["body"] for n in told)
     assert ledger(s, "ln_forest") == []
+
+
+def test_frontend_db_on_the_units_own_connection(env, monkeypatch):
+    from credit_platform import channels
+    from credit_platform.registry import ChannelSpec, registry
+
+    s = env
+    # the unit's own 前置机, named by an Airflow connection (here: another database on the local server)
+    from credit_platform import services
+
+    services.pg_ensure_role_and_db(dataclasses.replace(s, pg_database="credit_frontend_unit"))
+    monkeypatch.setenv("AIRFLOW_CONN_FE_LN_PSB", f"postgres://{s.pg_user}:{s.pg_password}@{s.pg_host}:{s.pg_port}"
+                       "/credit_frontend_unit")
+    unit = registry().unit("ln_psb").model_copy(update={"channels": [
+        ChannelSpec(channel="frontend_db", schedule="0 */6 * * *", connection="fe_ln_psb")]})
+    records = _source_records(4, 41, "OWN", unit_name="辽宁省公安厅")
+    own = dataclasses.replace(s, frontend_database="credit_frontend_unit")
+    src.upsert_source_rows(own, "fe_ln_psb", "administrative_penalty", records, datetime.now(UTC))
+    [extract] = channels.extract_frontend_db(s, unit)  # s still names the shared database: the connection wins
+    assert extract.item == "administrative_penalty" and extract.data.count(b"\n") == 5

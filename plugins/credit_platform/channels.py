@@ -140,10 +140,22 @@ def frontend_table(unit: str, item: str) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(f"fe_{unit}"), sql.Identifier(item))
 
 
+def frontend_dsn(s: Settings, unit: Unit) -> str:
+    """The unit's own 前置机 when the registry names an Airflow connection, else the shared front-end database."""
+    spec = next((c for c in unit.channels if c.channel == "frontend_db"), None)
+    if spec and spec.connection:
+        from airflow.sdk import BaseHook
+
+        conn = BaseHook.get_connection(spec.connection)
+        return (f"postgresql://{urllib.parse.quote(conn.login or '', safe='')}:"
+                f"{urllib.parse.quote(conn.password or '', safe='')}@{conn.host}:{conn.port or 5432}/{conn.schema}")
+    return s.pg_dsn(s.frontend_database)
+
+
 def extract_frontend_db(s: Settings, unit: Unit) -> list[Extract]:
     cat = catalog()
     out = []
-    dsn = s.pg_dsn(s.frontend_database)
+    dsn = frontend_dsn(s, unit)
     with psycopg.connect(dsn) as conn:
         for ob in unit.items:
             exists = conn.execute("select to_regclass(%s)", (f'fe_{unit.code}."{ob.item}"',)).fetchone()[0]

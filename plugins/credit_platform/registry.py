@@ -34,6 +34,7 @@ class ChannelSpec(_Strict):
     channel: Channel
     schedule: str  # cron, Asia/Shanghai
     endpoint: str | None = None  # api channel: the unit's base URL (default CP_SOURCE_API_BASE/<unit>)
+    connection: str | None = None  # frontend_db channel: Airflow connection id of the unit's own 前置机
 
     @field_validator("schedule")
     @classmethod

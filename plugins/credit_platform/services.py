@@ -119,7 +119,7 @@ def postgres_status(s: Settings) -> ServiceStatus:
 def postgres_up(s: Settings) -> ServiceStatus:
     st = postgres_status(s)
     if st.running:
-        _pg_ensure_role_and_db(s)
+        pg_ensure_role_and_db(s)
         return st
     if port_open(s.pg_host, s.pg_port):
         raise ServiceError(
@@ -151,7 +151,7 @@ def postgres_up(s: Settings) -> ServiceStatus:
     _wait_until(lambda: port_open(s.pg_host, s.pg_port), 20, "PostgreSQL", log)
     pid = _read_pid(data / "postmaster.pid")
     (_run_dir(s) / "postgres.pid").write_text(f"{pid}\n")
-    _pg_ensure_role_and_db(s)
+    pg_ensure_role_and_db(s)
     return postgres_status(s)
 
 
@@ -163,7 +163,7 @@ def _pg_superuser_conn(s: Settings, database: str = "postgres"):
     return psycopg.connect(host=str(data), port=s.pg_port, user="postgres", dbname=database, autocommit=True)
 
 
-def _pg_ensure_role_and_db(s: Settings) -> None:
+def pg_ensure_role_and_db(s: Settings) -> None:
     from psycopg import sql
 
     with _pg_superuser_conn(s) as conn:
