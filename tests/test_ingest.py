@@ -341,3 +341,18 @@ def test_frontend_db_on_the_units_own_connection(env, monkeypatch):
     src.upsert_source_rows(own, "fe_ln_psb", "administrative_penalty", records, datetime.now(UTC))
     [extract] = channels.extract_frontend_db(s, unit)  # s still names the shared database: the connection wins
     assert extract.item == "administrative_penalty" and extract.data.count(b"\n") == 5
+
+
+def test_load_reads_the_staged_zone_when_gate_ran_elsewhere(env, tmp_path):
+    from credit_platform import raw_zone
+    from credit_platform.staging import gate_and_stage
+
+    s = env
+    b = raw_zone.land(s, "ln_sci", "administrative_penalty", "batch_file", penalty_csv(tmp_path, rows=50, seed=61),
+                      "csv", "test", datetime.now(UTC))
+    out = gate_and_stage(s, b)
+    out.staged_frames = []  # as if the gate had run in another task: only the staged Parquet is left
+    assert warehouse_load.load(s, out) == "loaded"
+    assert q(s, "select count(*) from landing.administrative_penalty where batch_id = %s", b.batch_id) == [
+        (out.accepted,)]
+    assert warehouse_load.load(s, out) == "already_loaded"

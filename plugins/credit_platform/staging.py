@@ -46,6 +46,8 @@ class GateOutcome:
     # the load by `write_feedback`, so the workbook never describes a batch the ledger does not have
     shown: pl.DataFrame | None = None
     problems: pl.DataFrame | None = None
+    # the staged frames themselves, when gate and load run in one process (the S3 copy is the durable one)
+    staged_frames: list[pl.DataFrame] = field(default_factory=list, repr=False)
 
     @property
     def status(self) -> str:
@@ -164,6 +166,7 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
         part.write_parquet(buf)
         object_store.put(c, s.bucket("staged"), key, buf.getvalue())
         out.staged_keys.append(key)
+    out.staged_frames = staged_parts
 
     rej = pl.DataFrame(report.rejections, schema={"row": pl.Int64, "field": pl.Utf8, "reason": pl.Utf8,
                                                   "message_zh": pl.Utf8})

@@ -57,8 +57,10 @@ def load(s: Settings, out: GateOutcome, timings: dict | None = None, cat: Catalo
              out.encoding, out.rows, out.accepted, out.rejected, out.status, err.get("reason"), err.get("detail"),
              json.dumps(timings or {})))
         copied = 0
-        for key in out.staged_keys:
-            frame = pl.read_parquet(io.BytesIO(object_store.get(c, s.bucket("staged"), key))).select(columns)
+        frames = out.staged_frames or (  # in-process hand-over, else the durable staged zone
+            pl.read_parquet(io.BytesIO(object_store.get(c, s.bucket("staged"), key))) for key in out.staged_keys)
+        for frame in frames:
+            frame = frame.select(columns)
             buf = io.BytesIO()
             frame.write_csv(buf, include_header=False)
             with conn.cursor().copy(
