@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from credit_platform import channels, notices, object_store, raw_zone, warehouse_load
+from credit_platform.catalog import catalog
 from credit_platform.landing_schema import SCHEMA
 from credit_platform.raw_zone import LandedBatch
 from credit_platform.registry import CHANNEL_ZH, registry
@@ -63,7 +64,7 @@ def ledger_row(s: Settings, batch_id: str) -> dict:
 def send_feedback_notice(s: Settings, batch: LandedBatch, rows: int, rejected: int, batch_error: dict | None,
                          feedback_key: str | None) -> None:
     unit = registry().unit(batch.unit)
-    item_zh = __import__("credit_platform.catalog", fromlist=["catalog"]).catalog().item(batch.item).name_zh
+    item_zh = catalog().item(batch.item).name_zh
     link = object_store.client(s).presigned_get_object(s.bucket("feedback"), feedback_key, expires=timedelta(days=7)) \
         if feedback_key else ""
     if batch_error:

@@ -6,10 +6,13 @@ Outside Airflow (CLI, tests of pure functions) the CP_* environment is used dire
 from __future__ import annotations
 
 import dataclasses
+import logging
 from urllib.parse import urlparse
 
 from credit_platform.airflow_env import OBJECT_STORE_CONN_ID, WAREHOUSE_CONN_ID
 from credit_platform.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def task_settings() -> Settings:
@@ -23,8 +26,8 @@ def task_settings() -> Settings:
         pg = BaseHook.get_connection(WAREHOUSE_CONN_ID)
         changes.update(pg_host=pg.host, pg_port=int(pg.port or 5432), pg_user=pg.login,
                        pg_password=pg.password or "", pg_database=pg.schema or s.pg_database)
-    except Exception:  # noqa: BLE001  - an absent connection falls back to the CP_* environment
-        pass
+    except Exception as err:  # noqa: BLE001  - an absent connection falls back to the CP_* environment
+        log.warning("connection %s not usable (%s); using CP_PG_* settings", WAREHOUSE_CONN_ID, type(err).__name__)
     try:
         s3 = BaseHook.get_connection(OBJECT_STORE_CONN_ID)
         extra = s3.extra_dejson
@@ -33,6 +36,6 @@ def task_settings() -> Settings:
             changes.update(s3_endpoint=endpoint.netloc, s3_secure=endpoint.scheme == "https")
         changes.update(s3_access_key=s3.login, s3_secret_key=s3.password or "",
                        s3_region=extra.get("region_name", s.s3_region))
-    except Exception:  # noqa: BLE001
-        pass
+    except Exception as err:  # noqa: BLE001
+        log.warning("connection %s not usable (%s); using CP_S3_* settings", OBJECT_STORE_CONN_ID, type(err).__name__)
     return dataclasses.replace(s, **changes)
