@@ -6,11 +6,10 @@ batch exactly once (mapped over batches), updating the landing-table Assets the 
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable, MultipleCronTriggerTimetable
 
-from credit_platform.dag_defaults import DEFAULT_ARGS
+from credit_platform.dag_defaults import dag_kwargs
 from credit_platform.registry import CHANNEL_ZH, Unit, registry
 
 TZ = "Asia/Shanghai"
@@ -31,10 +30,7 @@ def build(unit: Unit):
     @dag(
         dag_id=f"ingest__{unit.code}",
         schedule=_timetable(unit),
-        start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
-        catchup=False,
-        max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        **dag_kwargs(),
         tags=["ingest", f"region:{unit.region}", *[f"channel:{c.channel}" for c in unit.channels]],
         doc_md=f"{unit.name_zh}（{unit.code}）：" + "、".join(CHANNEL_ZH[c.channel] for c in unit.channels)
         + "。\n\n" + (__doc__ or ""),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Asset, dag, get_current_context, task
 
-from credit_platform.dag_defaults import DEFAULT_ARGS
+from credit_platform.dag_defaults import dag_kwargs
 
 SKELETON_LANDING = Asset(name="landing.skeleton_penalties", uri="credit://landing/skeleton_penalties")
 
@@ -13,10 +12,7 @@ SKELETON_LANDING = Asset(name="landing.skeleton_penalties", uri="credit://landin
 @dag(
     dag_id="walking_skeleton",
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **dag_kwargs(),
     tags=["skeleton", "demo"],
     doc_md=__doc__,
 )

@@ -4,11 +4,10 @@ intermediate and mart models of the warehouse issue hang off the same trigger.""
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Asset, AssetAny, dag, task
 
 from credit_platform.catalog import catalog
-from credit_platform.dag_defaults import DEFAULT_ARGS
+from credit_platform.dag_defaults import dag_kwargs
 
 LANDING_ASSETS = [Asset(name=f"landing.{code}", uri=f"credit://landing/{code}") for code in catalog().items]
 
@@ -16,10 +15,7 @@ LANDING_ASSETS = [Asset(name=f"landing.{code}", uri=f"credit://landing/{code}") 
 @dag(
     dag_id="warehouse_build",
     schedule=AssetAny(*LANDING_ASSETS),
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **dag_kwargs(),
     tags=["warehouse", "dbt"],
     doc_md=__doc__,
 )

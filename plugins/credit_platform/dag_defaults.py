@@ -33,6 +33,14 @@ DEFAULT_ARGS = {
 }
 
 
+def dag_kwargs(**overrides) -> dict:
+    """What every DAG of the platform shares; a DAG file adds its id, schedule, tags and doc."""
+    import pendulum
+
+    return {"start_date": pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"), "catchup": False,
+            "max_active_runs": 1, "default_args": DEFAULT_ARGS, **overrides}
+
+
 def interval_day(context) -> date:
     """The business day a run covers: the logical date, or the run time for manual runs (no logical date)."""
     moment = context.get("logical_date") or context["dag_run"].run_after
