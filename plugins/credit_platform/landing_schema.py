@@ -161,9 +161,12 @@ def item_columns(item: Item) -> list[Column]:
 
 
 def table_ddl(item: Item) -> str:
+    # No primary key: (batch_id, row_no) is unique by construction — a batch's rows are copied only in the
+    # transaction that inserts its ledger row (primary key on batches.batch_id) and row numbers are unique
+    # within a file — and the warehouse build tests it (dbt `unique` on the sources). The index would cost
+    # every load about a fifth of its PostgreSQL time.
     cols = ",\n    ".join(f"{c.name} {c.sql_type}" for c in item_columns(item))
-    return (f"create table if not exists {SCHEMA}.{item.table} (\n    {cols},\n"
-            f"    primary key (batch_id, row_no)\n);\n")
+    return f"create table if not exists {SCHEMA}.{item.table} (\n    {cols}\n);\n"
 
 
 def all_ddl(cat: Catalog) -> str:
@@ -173,5 +176,11 @@ def all_ddl(cat: Catalog) -> str:
 def ensure(conn, cat: Catalog) -> None:
     """Create the landing schema and tables (idempotent)."""
     conn.execute(all_ddl(cat))
+    # landing tables created before the primary key was dropped (only when present: ALTER locks the table)
+    for (table,) in conn.execute(
+            "select conrelid::regclass::text from pg_constraint where contype = 'p'"
+            " and connamespace = %s::regnamespace and conname = any(%s)",
+            (SCHEMA, [f"{i.table}_pkey" for i in cat.items.values()])).fetchall():
+        conn.execute(f"alter table {table} drop constraint {table.split('.')[-1]}_pkey")
     conn.execute(CALENDAR_DDL)
     fill_calendar(conn)

@@ -15,14 +15,29 @@ def client(s: Settings) -> Minio:
                  secure=s.s3_secure, region=s.s3_region)
 
 
+_MISSING = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
+# One PUT up to this size (the SDK's default splits anything over 5 MiB into multipart uploads, which costs
+# a request per part and a server-side reassembly for every landed extract).
+PART_SIZE = 64 << 20
+
+
 def exists(c: Minio, bucket: str, key: str) -> bool:
     try:
         c.stat_object(bucket, key)
     except S3Error as err:
-        if err.code in {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}:
+        if err.code in _MISSING:
             return False
         raise
     return True
+
+
+def get_if_exists(c: Minio, bucket: str, key: str) -> bytes | None:
+    try:
+        return get(c, bucket, key)
+    except S3Error as err:
+        if err.code in _MISSING:
+            return None
+        raise
 
 
 def put_once(c: Minio, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream") -> bool:
@@ -33,12 +48,13 @@ def put_once(c: Minio, bucket: str, key: str, data: bytes, content_type: str = "
     """
     if exists(c, bucket, key):
         return False
-    c.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
+    put(c, bucket, key, data, content_type)
     return True
 
 
 def put(c: Minio, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
-    c.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
+    c.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type,
+                 part_size=max(PART_SIZE, -(-len(data) // 10_000)))
 
 
 def get(c: Minio, bucket: str, key: str) -> bytes:

