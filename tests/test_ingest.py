@@ -355,3 +355,27 @@ def test_load_reads_the_staged_zone_when_gate_ran_elsewhere(env, tmp_path):
     assert q(s, "select count(*) from landing.administrative_penalty where batch_id = %s", b.batch_id) == [
         (out.accepted,)]
     assert warehouse_load.load(s, out) == "already_loaded"
+
+
+def test_same_bytes_on_a_later_day_are_the_first_batch(env, tmp_path):
+    from credit_platform import raw_zone
+
+    s = env
+    data = penalty_csv(tmp_path, rows=20, seed=71)
+    first = raw_zone.land(s, "ln_sci", "administrative_penalty", "batch_file", data, "csv", "day 1",
+                          datetime(2026, 11, 2, 9, tzinfo=UTC))
+    again = raw_zone.land(s, "ln_sci", "administrative_penalty", "api", data, "csv", "day 9",
+                          datetime(2026, 11, 9, 9, tzinfo=UTC))
+    assert first.created and not again.created
+    assert again.raw_key == first.raw_key and again.received_at == first.received_at and again.source_ref == "day 1"
+    c = object_store.client(s)
+    assert not list(c.list_objects(s.bucket("raw"), prefix="administrative_penalty/ln_sci/dt=2026-11-09/"))
+
+
+def test_landing_tables_from_before_the_index_was_dropped_are_migrated(env):
+    s = env
+    with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
+        conn.execute("alter table landing.utility_payment add primary key (batch_id, row_no)")
+    warehouse_load.ensure_schema(s)
+    assert q(s, "select count(*) from pg_constraint where conrelid = 'landing.utility_payment'::regclass"
+                " and contype = 'p'") == [(0,)]

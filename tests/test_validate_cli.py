@@ -225,3 +225,20 @@ def test_xml_entity_expansion_is_refused(tmp_path):
     rc, report = validate(evil)
     assert rc == 2 and report["batch_error"]["reason"] == "unreadable_file"
     assert "EntitiesForbidden" in report["batch_error"]["detail"]  # defusedxml stopped it, not a crash
+
+
+def test_transcoded_copy_of_a_gbk_file_is_removed(tmp_path, monkeypatch):
+    """A GB18030 batch is transcoded to UTF-8 in a temp dir; that copy holds clear ID numbers and must go."""
+    import tempfile
+
+    from credit_platform.validation import validate_file
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    data = tmp_path / "gbk.csv"
+    write_csv(GenSpec("administrative_penalty", 50, seed=3, received_on=RECEIVED), data, tmp_path / "t.csv",
+              encoding="gb18030")
+    report = validate_file(data, "administrative_penalty", RECEIVED)
+    assert report.encoding == "gb18030" and report.rows == 50
+    assert list(scratch.iterdir()) == []

@@ -11,8 +11,9 @@ import polars as pl
 
 def keyed_hash(values: pl.Series, key: str) -> pl.Series:
     k = key.encode()
-    return values.map_elements(lambda v: hmac.new(k, v.encode(), hashlib.sha256).hexdigest(),
-                               return_dtype=pl.Utf8, skip_nulls=True)
+    # a plain loop over the values is ≈ 2× faster than map_elements for these one-line functions
+    return pl.Series(values.name, [None if v is None else hmac.digest(k, v.encode(), "sha256").hex()
+                                   for v in values.to_list()], dtype=pl.Utf8)
 
 
 def masked(col: pl.Expr) -> pl.Expr:
@@ -25,5 +26,5 @@ def masked(col: pl.Expr) -> pl.Expr:
 
 def stable_key_hash(values: pl.Series) -> pl.Series:
     """A hash of the natural key that is stable across versions (polars' own hash is not)."""
-    return values.map_elements(lambda v: hashlib.blake2b(v.encode(), digest_size=12).hexdigest(),
-                               return_dtype=pl.Utf8, skip_nulls=True)
+    return pl.Series(values.name, [None if v is None else hashlib.blake2b(v.encode(), digest_size=12).hexdigest()
+                                   for v in values.to_list()], dtype=pl.Utf8)

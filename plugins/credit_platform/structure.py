@@ -273,7 +273,7 @@ def open_batch(path: Path, item: Item, workdir: Path | None = None, chunk_rows: 
     if path.suffix == ".jsonl":
         return _jsonl_batch(path, item)
     encoding = _detect_encoding(path)
-    workdir = workdir or Path(tempfile.mkdtemp(prefix="credit-batch-"))
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="credit-batch-"))  # the caller removes it
     csv_path = _as_utf8_file(path, encoding, workdir)
     with open(csv_path, "rb") as fh:
         first_line = fh.readline().decode("utf-8-sig", errors="replace")

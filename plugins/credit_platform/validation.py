@@ -8,6 +8,7 @@ The JSON shape is a stable interface (docs/contracts.md):
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from credit_platform.catalog import Catalog, catalog
+from credit_platform.catalog import Catalog, Item, catalog
 from credit_platform.contracts import DuplicateTracker, Validated, validate_frame
 from credit_platform.messages import batch_message, record_message
 from credit_platform.structure import ROW, BatchError, open_batch
@@ -47,8 +48,18 @@ def validate_file(path: Path, item_code: str, received_on: date, on_chunk: Chunk
     cat = cat or catalog()
     item = cat.item(item_code)
     report = Report(item=item_code)
+    # a GBK/GB18030 file is transcoded into this directory; it holds clear-text personal data, so it goes
+    # as soon as the batch has been read
+    with tempfile.TemporaryDirectory(prefix="credit-batch-") as workdir:
+        _validate(Path(path), item, report, received_on, on_chunk, cat, messages, Path(workdir))
+    return report
+
+
+def _validate(path: Path, item: Item, report: Report, received_on: date, on_chunk: ChunkSink | None, cat: Catalog,
+              messages: bool, workdir: Path) -> None:
+    item_code = item.code
     try:
-        batch = open_batch(Path(path), item)
+        batch = open_batch(path, item, workdir)
         report.format, report.encoding, report.warnings = batch.format, batch.encoding, batch.warnings
         tracker = DuplicateTracker()
         for chunk in batch.chunks:
@@ -66,7 +77,6 @@ def validate_file(path: Path, item_code: str, received_on: date, on_chunk: Chunk
         report.rejections = []
         report.batch_error = {"reason": err.reason, "detail": err.detail,
                               "message_zh": batch_message(err.reason, err.detail)}
-    return report
 
 
 def _messages(rej: pl.DataFrame, item_code: str, cat: Catalog, received_on: date) -> list[dict]:
