@@ -6,6 +6,7 @@ import dataclasses
 import io
 import json
 import re
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
@@ -361,7 +362,7 @@ def test_same_bytes_on_a_later_day_are_the_first_batch(env, tmp_path):
     from credit_platform import raw_zone
 
     s = env
-    data = penalty_csv(tmp_path, rows=20, seed=71)
+    data = f"content never landed before {uuid.uuid4()}".encode()  # the raw zone is not emptied between runs
     first = raw_zone.land(s, "ln_sci", "administrative_penalty", "batch_file", data, "csv", "day 1",
                           datetime(2026, 11, 2, 9, tzinfo=UTC))
     again = raw_zone.land(s, "ln_sci", "administrative_penalty", "api", data, "csv", "day 9",

@@ -242,3 +242,31 @@ def test_transcoded_copy_of_a_gbk_file_is_removed(tmp_path, monkeypatch):
     report = validate_file(data, "administrative_penalty", RECEIVED)
     assert report.encoding == "gb18030" and report.rows == 50
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["utf-8", "utf-8-sig", "gb18030", "xlsx"])
+def test_a_batch_in_memory_reads_exactly_like_the_file(tmp_path, fmt):
+    """Ingestion gates the raw-zone bytes without a temp file; the result must not depend on that."""
+    from credit_platform.validation import validate_file
+
+    spec = GenSpec("administrative_penalty", 300, seed=5, rates=ALL_REASONS, received_on=RECEIVED)
+    if fmt == "xlsx":
+        path = tmp_path / "b.xlsx"
+        write_xlsx(spec, path, tmp_path / "t.csv")
+    else:
+        path = tmp_path / "b.csv"
+        write_csv(spec, path, tmp_path / "t.csv", encoding=fmt)
+    from_file = validate_file(path, "administrative_penalty", RECEIVED)
+    in_memory = validate_file(path.read_bytes(), "administrative_penalty", RECEIVED, name=path.name)
+    assert in_memory.as_json() == from_file.as_json() and from_file.rejected > 0
+    assert in_memory.encoding == from_file.encoding
+
+
+def test_json_lines_in_memory(tmp_path):
+    from credit_platform.validation import validate_file
+
+    data = b'{"CF_WSH": "x"}\n{"CF_WSH": "y"}\n'
+    report = validate_file(data, "administrative_penalty", RECEIVED, name="api.jsonl")
+    # read as JSON (keys are headers): only the other required columns are missing
+    assert report.batch_error["reason"] == "missing_columns"
+    assert "CF_XDR_MC" in report.batch_error["detail"] and "CF_WSH" not in report.batch_error["detail"]

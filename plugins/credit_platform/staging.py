@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import io
 import json
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import polars as pl
 
@@ -142,10 +140,8 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
                 .alias("value"))
             problems.append(shown.select("row", "field", "value"))
 
-    with tempfile.TemporaryDirectory(prefix="credit-gate-") as tmp:
-        path = Path(tmp) / f"batch.{batch.ext}"
-        path.write_bytes(object_store.get(c, s.bucket("raw"), batch.raw_key))
-        report = validate_file(path, batch.item, batch.received_date, on_chunk=on_chunk, cat=cat)
+    report = validate_file(object_store.get(c, s.bucket("raw"), batch.raw_key), batch.item, batch.received_date,
+                           on_chunk=on_chunk, cat=cat, name=f"batch.{batch.ext}")
     out.rows, out.accepted, out.rejected, out.encoding = report.rows, report.accepted, report.rejected, report.encoding
 
     if report.batch_error:

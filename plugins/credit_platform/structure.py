@@ -89,45 +89,67 @@ def sniff_format(head: bytes, filename: str = "") -> str:
     return "csv"
 
 
-def _detect_encoding(path: Path) -> str:
+Source = Path | bytes  # a file (streamed, any size) or a batch already in memory (read from the raw zone)
+
+
+def _head(source: Source, n: int) -> bytes:
+    if isinstance(source, bytes):
+        return source[:n]
+    with open(source, "rb") as fh:
+        return fh.read(n)
+
+
+def _detect_encoding(source: Source) -> str:
     """utf-8 (BOM or not) or gb18030 (a superset of GBK).
 
     UTF-8 is recognised on the first MiB; polars then checks the rest strictly while parsing (a later
     invalid byte is a batch error, not silent damage). GB18030 is checked over the whole file as it is
     transcoded anyway.
     """
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 20)
     try:
-        codecs.getincrementaldecoder("utf-8-sig")(errors="strict").decode(head, final=False)
+        codecs.getincrementaldecoder("utf-8-sig")(errors="strict").decode(_head(source, 1 << 20), final=False)
         return "utf-8-sig"
     except UnicodeDecodeError:
         pass
     dec = codecs.getincrementaldecoder("gb18030")(errors="strict")
     try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(_READ):
-                dec.decode(chunk)
-            dec.decode(b"", final=True)
+        if isinstance(source, bytes):
+            dec.decode(source, final=True)
+        else:
+            with open(source, "rb") as fh:
+                while chunk := fh.read(_READ):
+                    dec.decode(chunk)
+                dec.decode(b"", final=True)
         return "gb18030"
     except UnicodeDecodeError:
         raise BatchError("undecodable_text", "既不是UTF-8也不是GBK/GB18030编码") from None
 
 
-def _as_utf8_file(path: Path, encoding: str, workdir: Path) -> Path:
+def _as_utf8(source: Source, encoding: str, workdir: Path) -> Source:
     if encoding == "utf-8-sig":
-        return path
+        return source
+    if isinstance(source, bytes):
+        return source.decode(encoding).encode("utf-8")
     out = workdir / "transcoded.csv"
     dec = codecs.getincrementaldecoder(encoding)()
-    with open(path, "rb") as src, open(out, "wb") as dst:
+    with open(source, "rb") as src, open(out, "wb") as dst:
         while chunk := src.read(_READ):
             dst.write(dec.decode(chunk).encode("utf-8"))
         dst.write(dec.decode(b"", final=True).encode("utf-8"))
     return out
 
 
-def _csv_chunks(path: Path, mapping: dict[str, str], chunk_rows: int) -> Iterator[pl.DataFrame]:
-    lf = pl.scan_csv(path, infer_schema=False, has_header=True, quote_char='"', encoding="utf8",
+def _first_line(source: Source) -> str:
+    if isinstance(source, bytes):
+        line = source.split(b"\n", 1)[0]
+    else:
+        with open(source, "rb") as fh:
+            line = fh.readline()
+    return line.decode("utf-8-sig", errors="replace")
+
+
+def _csv_chunks(source: Source, mapping: dict[str, str], chunk_rows: int) -> Iterator[pl.DataFrame]:
+    lf = pl.scan_csv(source, infer_schema=False, has_header=True, quote_char='"', encoding="utf8",
                      missing_columns="insert", raise_if_empty=False, truncate_ragged_lines=False)
     lf = lf.select([pl.col(h).alias(code) for h, code in mapping.items()])
     offset, pending, pending_rows = 0, [], 0
@@ -180,7 +202,7 @@ MAX_XLSX_UNPACKED = 2 << 30  # 2 GiB of XML is far beyond any real extract (≈ 
 MAX_XLSX_RATIO = 200  # real sheets compress ≈ 5-20×; a zip bomb compresses thousands of times
 
 
-def _check_zip(path: Path) -> None:
+def _check_zip(path: Path | io.BytesIO) -> None:
     """Refuse hostile XLSX before parsing: zip bombs by size and ratio (XML entity attacks are stopped by
     defusedxml, which openpyxl uses when it is installed)."""
     try:
@@ -194,10 +216,12 @@ def _check_zip(path: Path) -> None:
         raise BatchError("unreadable_file", f"XLSX文件解压后异常庞大（{unpacked // (1 << 20)} MB），疑似恶意文件")
 
 
-def _xlsx_batch(path: Path, item: Item, chunk_rows: int) -> Batch:
+def _xlsx_batch(path: Path | io.BytesIO, item: Item, chunk_rows: int) -> Batch:
     import openpyxl
 
     _check_zip(path)
+    if isinstance(path, io.BytesIO):
+        path.seek(0)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
@@ -245,7 +269,7 @@ def _xlsx_batch(path: Path, item: Item, chunk_rows: int) -> Batch:
     return Batch("xlsx", None, {h: mapping[h] for _, h in named if h in mapping}, warnings, chunks())
 
 
-def _jsonl_batch(path: Path, item: Item) -> Batch:
+def _jsonl_batch(path: Source, item: Item) -> Batch:
     """JSON lines from the API and online-fill channels: one object per record, keys are headers or codes."""
     try:
         frame = pl.read_ndjson(path, infer_schema_length=None)
@@ -257,28 +281,30 @@ def _jsonl_batch(path: Path, item: Item) -> Batch:
     return Batch("jsonl", "utf-8", mapping, warnings, iter([frame]))
 
 
-def open_batch(path: Path, item: Item, workdir: Path | None = None, chunk_rows: int = CHUNK_ROWS) -> Batch:
-    """Read a batch file's structure; raises BatchError with a batch reason code."""
-    path = Path(path)
+def open_batch(source: Source, item: Item, workdir: Path | None = None, chunk_rows: int = CHUNK_ROWS,
+               name: str = "") -> Batch:
+    """Read a batch's structure; raises BatchError with a batch reason code. `name` (the file name) tells
+    JSON lines from CSV when the batch is given as bytes."""
+    if not isinstance(source, bytes):
+        source = Path(source)
+        name = source.name
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(65536)
+        head = _head(source, 65536)
     except OSError as err:
         raise BatchError("unreadable_file", f"无法打开文件：{err.strerror}") from None
     if not head.strip(b" \t\r\n\xef\xbb\xbf"):
         raise BatchError("empty_file", "0字节或只有空白")
-    fmt = sniff_format(head, path.name)
+    fmt = sniff_format(head, name)
     if fmt == "xlsx":
-        return _xlsx_batch(path, item, chunk_rows)
-    if path.suffix == ".jsonl":
-        return _jsonl_batch(path, item)
-    encoding = _detect_encoding(path)
+        return _xlsx_batch(io.BytesIO(source) if isinstance(source, bytes) else source, item, chunk_rows)
+    if name.endswith(".jsonl"):
+        return _jsonl_batch(source, item)
+    encoding = _detect_encoding(source)
     workdir = workdir or Path(tempfile.mkdtemp(prefix="credit-batch-"))  # the caller removes it
-    csv_path = _as_utf8_file(path, encoding, workdir)
-    with open(csv_path, "rb") as fh:
-        first_line = fh.readline().decode("utf-8-sig", errors="replace")
+    csv_source = _as_utf8(source, encoding, workdir)
     try:
-        header = next(iter(pl.read_csv(io.StringIO(first_line), has_header=False, infer_schema=False).rows()))
+        header = next(iter(pl.read_csv(io.StringIO(_first_line(csv_source)), has_header=False,
+                                       infer_schema=False).rows()))
     except (pl.exceptions.PolarsError, StopIteration):
         raise BatchError("unreadable_file", "表头行无法解析") from None
     headers = [h for h in header if h is not None]
@@ -286,4 +312,4 @@ def open_batch(path: Path, item: Item, workdir: Path | None = None, chunk_rows: 
     # polars names duplicate headers with suffixes; keep only the first occurrence of each header
     mapping = {h: c for h, c in mapping.items()}
     return Batch("csv", "utf-8" if encoding == "utf-8-sig" else "gb18030", mapping, warnings,
-                 _csv_chunks(csv_path, mapping, chunk_rows))
+                 _csv_chunks(csv_source, mapping, chunk_rows))

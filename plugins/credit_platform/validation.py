@@ -42,24 +42,26 @@ class Report:
 ChunkSink = Callable[[Validated], None]
 
 
-def validate_file(path: Path, item_code: str, received_on: date, on_chunk: ChunkSink | None = None,
-                  cat: Catalog | None = None, messages: bool = True) -> Report:
-    """Run gate 0 and gate 1 over a file. Never raises for bad input: a batch error is in the report."""
+def validate_file(path: Path | bytes, item_code: str, received_on: date, on_chunk: ChunkSink | None = None,
+                  cat: Catalog | None = None, messages: bool = True, name: str = "") -> Report:
+    """Run gate 0 and gate 1 over a file, or a batch in memory (`name` then gives its extension). Never raises
+    for bad input: a batch error is in the report."""
     cat = cat or catalog()
     item = cat.item(item_code)
     report = Report(item=item_code)
     # a GBK/GB18030 file is transcoded into this directory; it holds clear-text personal data, so it goes
     # as soon as the batch has been read
     with tempfile.TemporaryDirectory(prefix="credit-batch-") as workdir:
-        _validate(Path(path), item, report, received_on, on_chunk, cat, messages, Path(workdir))
+        source = path if isinstance(path, bytes) else Path(path)
+        _validate(source, item, report, received_on, on_chunk, cat, messages, Path(workdir), name)
     return report
 
 
-def _validate(path: Path, item: Item, report: Report, received_on: date, on_chunk: ChunkSink | None, cat: Catalog,
-              messages: bool, workdir: Path) -> None:
+def _validate(source: Path | bytes, item: Item, report: Report, received_on: date, on_chunk: ChunkSink | None,
+              cat: Catalog, messages: bool, workdir: Path, name: str) -> None:
     item_code = item.code
     try:
-        batch = open_batch(path, item, workdir)
+        batch = open_batch(source, item, workdir, name=name)
         report.format, report.encoding, report.warnings = batch.format, batch.encoding, batch.warnings
         tracker = DuplicateTracker()
         for chunk in batch.chunks:
