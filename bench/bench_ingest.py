@@ -236,6 +236,8 @@ def main() -> None:
         "feedback_workbooks_after_load_secs": round(pipe["feedback_secs"], 2),
         # where the CPU goes in the best run: on N cores no schedule beats (sum of CPU seconds) / N
         "cpu_secs": best["cpu"], "cores": os.cpu_count(),
+        "cpu_bound_secs": round(sum(best["cpu"][k] for k in ("pipeline_processes", "postgres_during_pipeline",
+                                                              "s3_during_pipeline")) / (os.cpu_count() or 1), 2),
     }, indent=2))
 
 
