@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
+import polars as pl
 import psycopg
 import pytest
 
@@ -380,3 +381,18 @@ def test_landing_tables_from_before_the_index_was_dropped_are_migrated(env):
     warehouse_load.ensure_schema(s)
     assert q(s, "select count(*) from pg_constraint where conrelid = 'landing.utility_payment'::regclass"
                 " and contype = 'p'") == [(0,)]
+
+
+def test_a_large_batch_is_gated_from_disk_with_the_same_outcome(env, tmp_path, monkeypatch):
+    from credit_platform import raw_zone, staging
+
+    s = env
+    b = raw_zone.land(s, "ln_sci", "administrative_penalty", "batch_file", penalty_csv(tmp_path, rows=80, seed=73),
+                      "csv", "test", datetime.now(UTC))
+    in_memory = staging.gate_and_stage(s, b)
+    monkeypatch.setattr(staging, "IN_MEMORY_MAX", 0)
+    from_disk = staging.gate_and_stage(s, b)
+    assert (from_disk.rows, from_disk.accepted, from_disk.rejected) == (
+        in_memory.rows, in_memory.accepted, in_memory.rejected) and in_memory.rejected > 0
+    assert from_disk.rejections.equals(in_memory.rejections)
+    assert pl.concat(from_disk.staged_frames).equals(pl.concat(in_memory.staged_frames))

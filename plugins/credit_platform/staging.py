@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
@@ -25,6 +27,8 @@ from credit_platform.settings import Settings
 from credit_platform.structure import ROW
 from credit_platform.validation import validate_file
 from credit_platform.workdays import is_workday
+
+IN_MEMORY_MAX = 256 << 20  # bytes; larger batches are gated from a temp file
 
 
 @dataclass
@@ -140,8 +144,14 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
                 .alias("value"))
             problems.append(shown.select("row", "field", "value"))
 
-    report = validate_file(object_store.get(c, s.bucket("raw"), batch.raw_key), batch.item, batch.received_date,
-                           on_chunk=on_chunk, cat=cat, name=f"batch.{batch.ext}")
+    if batch.bytes <= IN_MEMORY_MAX:  # the usual extract: no round trip through the disk
+        report = validate_file(object_store.get(c, s.bucket("raw"), batch.raw_key), batch.item,
+                               batch.received_date, on_chunk=on_chunk, cat=cat, name=f"batch.{batch.ext}")
+    else:  # a very large file streams from disk, so memory stays bounded by the chunk size
+        with tempfile.TemporaryDirectory(prefix="credit-gate-") as tmp:
+            path = Path(tmp) / f"batch.{batch.ext}"
+            c.fget_object(s.bucket("raw"), batch.raw_key, str(path))
+            report = validate_file(path, batch.item, batch.received_date, on_chunk=on_chunk, cat=cat)
     out.rows, out.accepted, out.rejected, out.encoding = report.rows, report.accepted, report.rejected, report.encoding
 
     if report.batch_error:
