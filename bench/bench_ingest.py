@@ -31,7 +31,7 @@ os.environ.setdefault("CP_S3_BUCKET_PREFIX", "bench-")
 def _proc_cpu(pid: int, children: bool = False) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:  # a backend that just exited: the postmaster's children total has it
+    except OSError:  # a backend that just exited (ENOENT or ESRCH): the postmaster's children total has it
         return 0.0
     ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
     return ticks / os.sysconf("SC_CLK_TCK")
