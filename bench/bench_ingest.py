@@ -108,6 +108,24 @@ def _pipeline(files: list[str], q, offset: int = 0, barrier=None) -> None:
            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 
+def _gate_only(files: list[str], q) -> None:
+    """CPU seconds of gate 0 + gate 1 alone over the same files (from memory, as the load task gates them)."""
+    from datetime import date
+
+    from credit_platform.validation import validate_file
+
+    today = date.today()
+    validate_file(Path(files[0]).read_bytes()[:200_000].rsplit(b"\n", 1)[0] + b"\n", "administrative_penalty",
+                  today, name="warm.csv")  # imports and the compiled contract, not counted
+    cpu = 0.0
+    for f in files:
+        data = Path(f).read_bytes()
+        c0 = _client_cpu()
+        validate_file(data, "administrative_penalty", today, name="batch.csv")
+        cpu += _client_cpu() - c0
+    q.put({"cpu": cpu})
+
+
 def _bare_copy(files: list[str], q) -> None:
     import psycopg
 
@@ -225,6 +243,7 @@ def main() -> None:
     files = _split(data, args.units, HERE / "out" / f"ingest_{args.rows}_{args.units}")
     runs = [_once(s, files, args.workers) for _ in range(args.repeat)]
     best = min(runs, key=lambda r: r["pipe"]["secs"])
+    gate_cpu = _run(_gate_only, files)["cpu"]
     pipe = best["pipe"]
     bare_secs = min(r["bare"]["secs"] for r in runs)
     print(json.dumps({
@@ -239,6 +258,11 @@ def main() -> None:
         "feedback_workbooks_after_load_secs": round(pipe["feedback_secs"], 2),
         # where the CPU goes in the best run: on N cores no schedule beats (sum of CPU seconds) / N
         "cpu_secs": best["cpu"], "cores": os.cpu_count(),
+        # the 2× target as CPU: twice the bare COPY's time on every core; and what the mandated steps alone use
+        "cpu_secs_within_2x_of_bare_copy": round(2 * bare_secs * (os.cpu_count() or 1), 2),
+        "cpu_secs_gate_copy_s3_alone": round(gate_cpu + best["cpu"]["postgres_during_pipeline"]
+                                             + best["cpu"]["s3_during_pipeline"], 2),
+        "gate_only_cpu_secs": round(gate_cpu, 2),
         "cpu_bound_secs": round(sum(best["cpu"][k] for k in ("pipeline_processes", "postgres_during_pipeline",
                                                               "s3_during_pipeline")) / (os.cpu_count() or 1), 2),
     }, indent=2))
