@@ -165,10 +165,14 @@ def test_broken_csv_is_a_clear_batch_error(tmp_path, content):
     assert "CSV" in report["batch_error"]["detail"]
 
 
-def test_truncated_xlsx_is_unreadable(tmp_path):
-    spec = GenSpec("administrative_penalty", 50, seed=1, received_on=RECEIVED)
+def _good_xlsx(tmp_path: Path, rows: int) -> Path:
     good = tmp_path / "good.xlsx"
-    write_xlsx(spec, good)
+    write_xlsx(GenSpec("administrative_penalty", rows, seed=1, received_on=RECEIVED), good)
+    return good
+
+
+def test_truncated_xlsx_is_unreadable(tmp_path):
+    good = _good_xlsx(tmp_path, 50)
     data = good.read_bytes()
     (tmp_path / "cut.xlsx").write_bytes(data[: len(data) // 2])
     rc, report = validate(tmp_path / "cut.xlsx")
@@ -208,9 +212,7 @@ def test_zip_bomb_xlsx_is_refused_before_parsing(tmp_path):
 
 
 def test_xml_entity_expansion_is_refused(tmp_path):
-    spec = GenSpec("administrative_penalty", 5, seed=1, received_on=RECEIVED)
-    good = tmp_path / "good.xlsx"
-    write_xlsx(spec, good)
+    good = _good_xlsx(tmp_path, 5)
     evil = tmp_path / "evil.xlsx"
     laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
               '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'

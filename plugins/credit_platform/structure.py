@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import io
 import re
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -99,49 +98,36 @@ def _head(source: Source, n: int) -> bytes:
         return fh.read(n)
 
 
-def _detect_encoding(source: Source) -> str:
-    """utf-8 (BOM or not) or gb18030 (a superset of GBK).
+def _as_utf8(source: Source, workdir: Path) -> tuple[str, Source]:
+    """The encoding (utf-8-sig or gb18030, a superset of GBK) and the batch as UTF-8, decoding it once.
 
-    UTF-8 is recognised on the first MiB; polars then checks the rest strictly while parsing (a later
-    invalid byte is a batch error, not silent damage). GB18030 is checked over the whole file as it is
-    transcoded anyway.
+    UTF-8 is recognised on the first MiB and read as it is; polars then checks the rest strictly while
+    parsing (a later invalid byte is a batch error, not silent damage). Anything else is decoded strictly as
+    GB18030 while it is transcoded (in memory, or into `workdir` for a file).
     """
     try:
         codecs.getincrementaldecoder("utf-8-sig")(errors="strict").decode(_head(source, 1 << 20), final=False)
-        return "utf-8-sig"
+        return "utf-8-sig", source
     except UnicodeDecodeError:
         pass
-    dec = codecs.getincrementaldecoder("gb18030")(errors="strict")
     try:
         if isinstance(source, bytes):
-            dec.decode(source, final=True)
-        else:
-            with open(source, "rb") as fh:
-                while chunk := fh.read(_READ):
-                    dec.decode(chunk)
-                dec.decode(b"", final=True)
-        return "gb18030"
+            return "gb18030", source.decode("gb18030").encode("utf-8")
+        out = workdir / "transcoded.csv"
+        dec = codecs.getincrementaldecoder("gb18030")(errors="strict")
+        with open(source, "rb") as src, open(out, "wb") as dst:
+            while chunk := src.read(_READ):
+                dst.write(dec.decode(chunk).encode("utf-8"))
+            dst.write(dec.decode(b"", final=True).encode("utf-8"))
+        return "gb18030", out
     except UnicodeDecodeError:
         raise BatchError("undecodable_text", "既不是UTF-8也不是GBK/GB18030编码") from None
 
 
-def _as_utf8(source: Source, encoding: str, workdir: Path) -> Source:
-    if encoding == "utf-8-sig":
-        return source
-    if isinstance(source, bytes):
-        return source.decode(encoding).encode("utf-8")
-    out = workdir / "transcoded.csv"
-    dec = codecs.getincrementaldecoder(encoding)()
-    with open(source, "rb") as src, open(out, "wb") as dst:
-        while chunk := src.read(_READ):
-            dst.write(dec.decode(chunk).encode("utf-8"))
-        dst.write(dec.decode(b"", final=True).encode("utf-8"))
-    return out
-
-
 def _first_line(source: Source) -> str:
     if isinstance(source, bytes):
-        line = source.split(b"\n", 1)[0]
+        end = source.find(b"\n")  # no split: that would copy the whole batch after the first line
+        line = source if end < 0 else source[:end]
     else:
         with open(source, "rb") as fh:
             line = fh.readline()
@@ -281,10 +267,10 @@ def _jsonl_batch(path: Source, item: Item) -> Batch:
     return Batch("jsonl", "utf-8", mapping, warnings, iter([frame]))
 
 
-def open_batch(source: Source, item: Item, workdir: Path | None = None, chunk_rows: int = CHUNK_ROWS,
-               name: str = "") -> Batch:
+def open_batch(source: Source, item: Item, workdir: Path, chunk_rows: int = CHUNK_ROWS, name: str = "") -> Batch:
     """Read a batch's structure; raises BatchError with a batch reason code. `name` (the file name) tells
-    JSON lines from CSV when the batch is given as bytes."""
+    JSON lines from CSV when the batch is given as bytes. A GBK file is transcoded into `workdir`, which the
+    caller owns and removes (the copy holds the file's personal data)."""
     if not isinstance(source, bytes):
         source = Path(source)
         name = source.name
@@ -299,9 +285,7 @@ def open_batch(source: Source, item: Item, workdir: Path | None = None, chunk_ro
         return _xlsx_batch(io.BytesIO(source) if isinstance(source, bytes) else source, item, chunk_rows)
     if name.endswith(".jsonl"):
         return _jsonl_batch(source, item)
-    encoding = _detect_encoding(source)
-    workdir = workdir or Path(tempfile.mkdtemp(prefix="credit-batch-"))  # the caller removes it
-    csv_source = _as_utf8(source, encoding, workdir)
+    encoding, csv_source = _as_utf8(source, workdir)
     try:
         header = next(iter(pl.read_csv(io.StringIO(_first_line(csv_source)), has_header=False,
                                        infer_schema=False).rows()))
