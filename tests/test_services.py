@@ -24,11 +24,28 @@ def test_up_is_idempotent_and_reuses_running_services(settings):
     assert all(st.running for st in services.status(settings))
 
 
+def _listening_addresses(pid: int) -> set[str]:
+    proc = psutil.Process(pid)
+    addrs: set[str] = set()
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            conns = p.net_connections(kind="inet")
+        except psutil.NoSuchProcess:
+            continue  # a PostgreSQL backend may exit between listing children and reading its sockets
+        addrs |= {c.laddr.ip for c in conns if c.status == "LISTEN"}
+    return addrs
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def test_services_listen_on_loopback_only(settings):
     for st in services.status(settings):
-        proc = psutil.Process(st.pid)
-        procs = [proc, *proc.children(recursive=True)]
-        addrs = {c.laddr.ip for p in procs for c in p.net_connections(kind="inet") if c.status == "LISTEN"}
+        addrs = _listening_addresses(st.pid)
         assert addrs, f"{st.name} listens nowhere"
         assert addrs <= {"127.0.0.1"}, f"{st.name} listens on {addrs}"
 
@@ -48,7 +65,7 @@ def test_down_stops_exactly_the_process_it_started(settings, tmp_path):
     started = services.s3_up(other)
     assert started.running and started.pid != services.s3_status(settings).pid
     assert services.s3_down(other) is True
-    assert not psutil.pid_exists(started.pid) or psutil.Process(started.pid).status() == psutil.STATUS_ZOMBIE
+    assert _gone(started.pid)
     assert services.s3_status(settings).running, "the suite's own S3 server must survive"
     assert services.s3_down(other) is False
 
