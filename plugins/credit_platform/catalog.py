@@ -184,6 +184,8 @@ def _read_yaml(path: Path) -> Any:
         raise CatalogError(f"{path}:{where}: not valid YAML: {getattr(err, 'problem', err)}") from None
     except UnicodeDecodeError:
         raise CatalogError(f"{path}: not UTF-8 text") from None
+    except ValueError as err:  # a scalar YAML types but cannot build, e.g. the date 2030-13-01
+        raise CatalogError(f"{path}: not a valid value: {err}") from None
 
 
 def _friendly(err: ValidationError, path: Path, item: str | None, data: Any = None,

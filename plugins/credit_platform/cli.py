@@ -174,15 +174,18 @@ def contracts_check() -> None:
     from credit_platform import dbt_codegen
     from credit_platform.catalog import CatalogError, load_catalog
     from credit_platform.registry import load_registry
+    from credit_platform.workdays import load_arrangements
 
     try:
         cat = load_catalog()
         reg = load_registry(cat=cat)
+        years = load_arrangements()
     except CatalogError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
     stale = dbt_codegen.stale_files(cat)
-    typer.echo(f"catalog: {len(cat.items)} items; registry: {len(reg.units)} units, {len(reg.offices)} offices")
+    typer.echo(f"catalog: {len(cat.items)} items; registry: {len(reg.units)} units, {len(reg.offices)} offices; "
+               f"holiday arrangements in calendar.yaml: {', '.join(map(str, sorted(years))) or 'none'}")
     if stale:
         typer.echo("stale generated files (run `credit-platform contracts generate`): " + ", ".join(stale), err=True)
         raise typer.Exit(1)

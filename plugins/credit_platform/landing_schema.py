@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from credit_platform.catalog import Catalog, FieldSpec, Item
+from credit_platform.workdays import OfficialCalendar, official_calendar
 
 SCHEMA = "landing"
 
@@ -93,6 +94,8 @@ create table if not exists {SCHEMA}.calendar (
     is_workday boolean not null,
     workday_seq integer not null  -- working days from the start of the table up to and including `day`
 );
+-- where `is_workday` comes from: chinesecalendar, contracts (calendar.yaml) or weekdays (no arrangement known)
+alter table {SCHEMA}.calendar add column if not exists source text not null default 'chinesecalendar';
 -- Open rejections with their age in working days on China's official calendar (整改 tracking).
 create or replace view {SCHEMA}.open_rejections as
 select r.*,
@@ -106,22 +109,21 @@ where r.corrected_by_batch is null;
 CALENDAR_START, CALENDAR_END = date(2020, 1, 1), date(2030, 12, 31)
 
 
-def fill_calendar(conn) -> None:
-    """(Re)write the working-day calendar from the maintained `chinesecalendar` data (idempotent)."""
-    from credit_platform.workdays import is_workday
-
-    have = conn.execute(f"select count(*) from {SCHEMA}.calendar").fetchone()[0]
-    days = (CALENDAR_END - CALENDAR_START).days + 1
-    if have == days:
-        return
+def fill_calendar(conn, cal: OfficialCalendar | None = None) -> None:
+    """Write the working-day calendar when it differs from the official one (a package update or a new
+    arrangement in contracts/calendar.yaml changes it; otherwise this is a no-op)."""
+    cal = cal or official_calendar()
     rows, seq = [], 0
-    for i in range(days):
+    for i in range((CALENDAR_END - CALENDAR_START).days + 1):
         d = CALENDAR_START + timedelta(days=i)
-        w = is_workday(d)
+        w, source = cal.day(d)
         seq += w
-        rows.append((d, w, seq))
+        rows.append((d, w, seq, source))
+    have = conn.execute(f"select day, is_workday, workday_seq, source from {SCHEMA}.calendar order by day").fetchall()
+    if have == rows:
+        return
     conn.execute(f"delete from {SCHEMA}.calendar")
-    with conn.cursor().copy(f"copy {SCHEMA}.calendar (day, is_workday, workday_seq) from stdin") as cp:
+    with conn.cursor().copy(f"copy {SCHEMA}.calendar (day, is_workday, workday_seq, source) from stdin") as cp:
         for r in rows:
             cp.write_row(r)
 
