@@ -272,3 +272,15 @@ def test_json_lines_in_memory(tmp_path):
     # read as JSON (keys are headers): only the other required columns are missing
     assert report.batch_error["reason"] == "missing_columns"
     assert "CF_XDR_MC" in report.batch_error["detail"] and "CF_WSH" not in report.batch_error["detail"]
+
+
+def test_a_workbook_without_its_sheet_is_unreadable(tmp_path):
+    good = _good_xlsx(tmp_path, 5)
+    sheetless = tmp_path / "sheetless.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(sheetless, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if not info.filename.startswith("xl/worksheets/"):
+                dst.writestr(info, src.read(info.filename))
+    rc, report = validate(sheetless)
+    assert rc == 2 and report["batch_error"]["reason"] == "unreadable_file"
+    assert "没有工作表" in report["batch_error"]["detail"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -215,8 +216,10 @@ def _xlsx_batch(path: Path | io.BytesIO, item: Item, chunk_rows: int) -> Batch:
         raise BatchError("unreadable_file", f"XLSX文件损坏或不完整：{cause}") from None
     except Exception as err:  # noqa: BLE001  - openpyxl raises many types on hostile files
         raise BatchError("unreadable_file", f"XLSX文件无法解析：{type(err).__name__}") from None
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
+    if not wb.worksheets:  # a package whose sheet part is missing still opens
+        wb.close()
+        raise BatchError("unreadable_file", "XLSX文件中没有工作表")
+    rows = wb.worksheets[0].iter_rows(values_only=True)
     try:
         header = next(r for r in rows if any(c not in (None, "") for c in r))
     except StopIteration:
@@ -255,14 +258,40 @@ def _xlsx_batch(path: Path | io.BytesIO, item: Item, chunk_rows: int) -> Batch:
     return Batch("xlsx", None, {h: mapping[h] for _, h in named if h in mapping}, warnings, chunks())
 
 
-def _jsonl_batch(path: Source, item: Item) -> Batch:
-    """JSON lines from the API and online-fill channels: one object per record, keys are headers or codes."""
+def _jsonl_keys(source: Source) -> list[str]:
+    """The keys of all records, in order of appearance."""
     try:
-        frame = pl.read_ndjson(path, infer_schema_length=None)
+        return pl.read_ndjson(source, infer_schema_length=None).columns
+    except pl.exceptions.PolarsError as err:
+        if "supertype" not in str(err):
+            raise BatchError("unreadable_file", "JSON解析失败：" + str(err).splitlines()[0][:120]) from None
+    # one key holds objects or arrays of clashing shapes: polars cannot type the column, the keys are enough
+    keys: dict[str, None] = {}
+    text = source if isinstance(source, bytes) else source.read_bytes()
+    for no, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            raise BatchError("unreadable_file", f"JSON解析失败：第{no}行不是一个JSON对象")
+        keys.update(dict.fromkeys(record))
+    return list(keys)
+
+
+def _jsonl_batch(source: Source, item: Item) -> Batch:
+    """JSON lines from the API and online-fill channels: one object per record, keys are headers or codes.
+    Every value is read as its JSON text, so a number, a boolean, an object or an array where the catalog
+    expects text is judged by the field's rules instead of failing the batch."""
+    keys = _jsonl_keys(source)
+    try:
+        frame = pl.read_ndjson(source, schema=dict.fromkeys(keys, pl.Utf8))
     except pl.exceptions.PolarsError as err:
         raise BatchError("unreadable_file", "JSON解析失败：" + str(err).splitlines()[0][:120]) from None
     mapping, warnings = header_map(item, frame.columns)
-    frame = frame.select([pl.col(h).cast(pl.Utf8).alias(code) for h, code in mapping.items()])
+    frame = frame.select([pl.col(h).alias(code) for h, code in mapping.items()])
     frame = frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW))
     return Batch("jsonl", "utf-8", mapping, warnings, iter([frame]))
 
