@@ -6,7 +6,10 @@ the ledger — never before, so a failure anywhere means the same data is extrac
 - frontend_db (接口对接, 前置机): table `fe_<unit>.<item>` in the front-end database, pulled since a watermark
   with an overlap window (rows that commit late are still seen); rows already extracted (same key and
   content) are skipped, so nothing is loaded twice. Confirmed by recording the rows and the new watermark.
-- api: the unit's paged JSON API since the watermark, same overlap and de-duplication.
+- api: the unit's paged JSON API since the watermark, same overlap and de-duplication. An answer that breaks
+  the protocol (HTTP error, not JSON, no `records` list) fails the pull with a `SourceError` naming the unit's
+  URL, and nothing is landed or confirmed; a record without `record_id` is keyed by its content and one
+  without a readable `updated_at` does not move the watermark, but both are landed for the gate to judge.
 - online_fill (在线填报): rows clerks entered in `online_fill.entries`; confirmed by marking them pulled.
 """
 
@@ -16,10 +19,12 @@ import csv
 import hashlib
 import io
 import json
+import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg
 from minio.commonconfig import CopySource
@@ -32,6 +37,7 @@ from credit_platform.registry import Unit
 from credit_platform.settings import Settings
 
 OVERLAP = timedelta(minutes=30)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 
 
@@ -115,8 +121,22 @@ def _already(s: Settings, unit: str, item: str, channel: str, keys: list[tuple[s
     return {(a, b) for a, b in rows}
 
 
+def _record_key(record: dict) -> str:
+    rid = record.get("record_id")
+    return str(rid) if rid not in (None, "") else "content:" + _row_hash(record)
+
+
+def _updated_at(record: dict) -> datetime | None:
+    """The record's change time; a time without zone is the unit's local (Beijing) time."""
+    try:
+        t = datetime.fromisoformat(str(record["updated_at"]))
+    except (KeyError, ValueError):
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=SHANGHAI)
+
+
 def _new_records(s: Settings, unit: str, item: str, channel: str, records: list[dict]) -> tuple[list[dict], list]:
-    keyed = [(str(r["record_id"]), _row_hash(r)) for r in records]
+    keyed = [(_record_key(r), _row_hash(r)) for r in records]
     seen = _already(s, unit, item, channel, keyed)
     fresh = [(r, k) for r, k in zip(records, keyed, strict=True) if k not in seen]
     return [r for r, _ in fresh], [k for _, k in fresh]
@@ -183,22 +203,49 @@ def api_base(s: Settings, unit: Unit) -> str:
     return (spec.endpoint if spec and spec.endpoint else f"{s.source_api_base}/{unit.code}").rstrip("/")
 
 
-def extract_api(s: Settings, unit: Unit, page_size: int = 500, timeout: float = 30) -> list[Extract]:
+class SourceError(RuntimeError):
+    """A unit's system answered outside its channel's protocol: nothing was landed, the pull is retried."""
+
+
+def _get_page(url: str, timeout: float) -> dict:
+    shown = url.split("?", 1)[0]  # the query holds only the watermark and page; keep messages short
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            raw = resp.read()
+    except urllib.error.HTTPError as err:
+        raise SourceError(f"{shown}: HTTP {err.code} {err.reason}") from None
+    except (urllib.error.URLError, OSError) as err:
+        raise SourceError(f"{shown}: unreachable: {getattr(err, 'reason', err)}") from None
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        # the body is not shown: it may hold personal data
+        raise SourceError(f"{shown}: the answer is not JSON ({len(raw)} bytes)") from None
+    records = body.get("records") if isinstance(body, dict) else None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise SourceError(f"{shown}: expected {{\"records\": [objects], \"next_page\": n | null}}")
+    return body
+
+
+def extract_api(s: Settings, unit: Unit, page_size: int = 500, timeout: float = 30, max_pages: int = 10_000
+                ) -> list[Extract]:
     out = []
     for ob in unit.items:
-        since = _watermark(s, unit.code, ob.item, "api") - OVERLAP
-        records, page = [], 1
+        last = _watermark(s, unit.code, ob.item, "api")
+        since = last - OVERLAP
+        records, page, pages = [], 1, 0
         while page:
+            pages += 1
+            if pages > max_pages:  # a source that always answers with a next page would never end the pull
+                raise SourceError(f"{api_base(s, unit)}/{ob.item}/records: more than {max_pages} pages")
             q = urllib.parse.urlencode({"since": since.isoformat(), "page": page, "page_size": page_size})
-            url = f"{api_base(s, unit)}/{ob.item}/records?{q}"
-            with urllib.request.urlopen(url, timeout=timeout) as resp:
-                body = json.loads(resp.read().decode("utf-8"))
-            records += body.get("records", [])
+            body = _get_page(f"{api_base(s, unit)}/{ob.item}/records?{q}", timeout)
+            records += body["records"]
             page = body.get("next_page")
         fresh, keys = _new_records(s, unit.code, ob.item, "api", records)
         if not fresh:
             continue
-        hi = max(datetime.fromisoformat(r["updated_at"]) for r in fresh)
+        hi = max((t for t in map(_updated_at, fresh) if t), default=last)
         out.append(Extract(ob.item, "api", _as_jsonl(fresh), "jsonl", f"api:{api_base(s, unit)}/{ob.item}",
                            {"watermark": hi.isoformat(), "keys": keys}))
     return out
