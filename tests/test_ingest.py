@@ -396,3 +396,26 @@ def test_a_large_batch_is_gated_from_disk_with_the_same_outcome(env, tmp_path, m
         in_memory.rows, in_memory.accepted, in_memory.rejected) and in_memory.rejected > 0
     assert from_disk.rejections.equals(in_memory.rejections)
     assert pl.concat(from_disk.staged_frames).equals(pl.concat(in_memory.staged_frames))
+
+
+def test_odd_file_names_in_the_inbox_are_gated_by_content(env, dags, tmp_path):
+    s = env
+    c = object_store.client(s)
+    names = ["处罚.C$V", "noext", "x." + "a" * 40]
+    for seed, name in enumerate(names, start=91):
+        src.drop_in_inbox(s, "ln_smsa", "administrative_penalty", name,
+                          penalty_csv(tmp_path, rows=20, seed=seed, defect_rate=0.0, unit_name="辽宁省药品监督管理局"))
+    assert run_dag(dags["ingest__ln_smsa"]).state == "success"
+    rows = ledger(s, "ln_smsa")
+    assert len(rows) == 3 and {r[5] for r in rows} == {"loaded"} and sum(r[3] for r in rows) == 60
+    raw = [o.object_name for o in c.list_objects(s.bucket("raw"), prefix="administrative_penalty/ln_smsa/",
+                                                 recursive=True) if not o.object_name.endswith(".json")]
+    assert len(raw) == 3 and all(k.endswith(".bin") for k in raw)
+    assert list(c.list_objects(s.bucket("inbox"), prefix="ln_smsa/", recursive=True)) == []
+
+
+def test_file_extension_is_short_and_plain():
+    from credit_platform.channels import file_extension
+
+    assert [file_extension(n) for n in ["a.CSV", "b.xlsx ", "c", "d.", "e.c$v", "f." + "x" * 11, "g.tar.gz"]] == [
+        "csv", "xlsx", "bin", "bin", "bin", "bin", "gz"]

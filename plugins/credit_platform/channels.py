@@ -19,6 +19,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -59,18 +60,26 @@ class Extract:
 # --- batch_file ----------------------------------------------------------------------------------
 
 
+def file_extension(name: str) -> str:
+    """The extension the raw zone keys the batch by; anything but a short alphanumeric one is `bin` (the name
+    is the unit's: it must not make an over-long or odd object key or temp file name)."""
+    ext = name.rsplit(".", 1)[-1].strip().lower() if "." in name else ""
+    return ext if re.fullmatch(r"[a-z0-9]{1,10}", ext) else "bin"
+
+
 def extract_batch_files(s: Settings, unit: Unit) -> list[Extract]:
     c = object_store.client(s)
     items = {ob.item for ob in unit.items}
     out = []
     for obj in c.list_objects(s.bucket("inbox"), prefix=f"{unit.code}/", recursive=True):
+        if obj.object_name.endswith("/"):
+            continue  # a folder marker some S3 clients create, not a file
         parts = obj.object_name.split("/")
         item = parts[1] if len(parts) >= 3 else None
         if item not in items:
             set_aside_unassigned(s, unit, obj.object_name)
             continue
-        name = parts[-1]
-        ext = name.rsplit(".", 1)[-1].lower() if "." in name else "bin"
+        ext = file_extension(parts[-1])
         data = object_store.get(c, s.bucket("inbox"), obj.object_name)
         out.append(Extract(item, "batch_file", data, ext, f"inbox/{obj.object_name}",
                            {"inbox_key": obj.object_name}))
