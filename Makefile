@@ -8,7 +8,7 @@ export UV_PYTHON := $(PYTHON)
 # Use uv from PATH when present, else bootstrap it with pip into .tools/.
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 
-.PHONY: install demo test lint services-up services-down services-status airflow clean
+.PHONY: install demo test lint bench services-up services-down services-status airflow clean
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools && .tools/bin/pip install -q "uv==$(UV_VERSION)"
@@ -27,6 +27,10 @@ lint: install
 
 test: install lint
 	$(UV) run --frozen pytest
+
+bench: install
+	$(UV) run --frozen credit-platform bench ingest
+	$(UV) run --frozen credit-platform bench contracts
 
 services-up: install
 	$(UV) run --frozen credit-platform services up

@@ -1,6 +1,6 @@
 """Benchmark of gate 0 + gate 1 (issue: catalog-driven contracts). Not a test: run by hand.
 
-    uv run python bench/bench_contracts.py [--rows 1000000] [--big-rows 5000000]
+    uv run credit-platform bench contracts [--rows 1000000] [--big-rows 5000000]
 
 Generates (once, cached in bench/out/) an administrative_penalty CSV with 5% planted defects, then in
 separate processes (for clean peak-RSS figures): the vectorised validator, and a row-by-row Python checker

@@ -1,6 +1,6 @@
-"""Benchmark of ingestion (issue: scheduled ingestion). Not a test: run by hand, services up.
+"""Benchmark of ingestion (issue: scheduled ingestion). Not a test: run by hand (the CLI starts the services).
 
-    uv run python bench/bench_ingest.py [--rows 1000000] [--units 10] [--workers 2] [--repeat 3]
+    uv run credit-platform bench ingest [--rows 1000000] [--units 10] [--workers 2] [--repeat 3]
 
 A 1M-record day of administrative_penalty data (5% defects) split across source units goes through
 land (raw zone) → gate 0/1 → stage (Parquet, hashed IDs, timeliness) → load (COPY + ledger), in worker

@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_bench_ingest_runs_and_loads_the_ground_truth(settings):
     env = {**os.environ, "CP_PG_DATABASE": "credit_bench_smoke", "CP_S3_BUCKET_PREFIX": "smoke-"}
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_ingest.py"), "--rows", "20000", "--units", "2",
-                           "--repeat", "1"], capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    cli = str(Path(sys.executable).parent / "credit-platform")  # `credit-platform bench` runs bench/bench_ingest.py
+    proc = subprocess.run([cli, "bench", "ingest", "--rows", "20000", "--units", "2", "--repeat", "1"],
+                          capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout[proc.stdout.index("{"):])
     # the per-unit files split the generated day, so a planted duplicate whose first row went to the other
@@ -41,3 +42,9 @@ def test_bench_ingest_runs_and_loads_the_ground_truth(settings):
         loaded = conn.execute("select count(*) from landing.administrative_penalty").fetchone()[0]
         ledger = conn.execute("select sum(rows), sum(accepted) from landing.batches").fetchone()
     assert loaded == out["accepted"] and ledger == (20000, out["accepted"])
+
+
+def test_bench_names_an_unknown_benchmark():
+    cli = str(Path(sys.executable).parent / "credit-platform")
+    proc = subprocess.run([cli, "bench", "nope"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 64 and "no benchmark 'nope'; there are: contracts, ingest" in proc.stderr

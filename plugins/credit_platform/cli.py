@@ -100,6 +100,21 @@ def demo() -> None:
         raise typer.Exit(1) from None
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context, name: str = typer.Argument(..., help="ingest or contracts")) -> None:
+    """Run a benchmark from bench/ (figures for the docs, not a test); other options go to the script,
+    e.g. `credit-platform bench ingest --rows 1000000 --repeat 3`."""
+    from credit_platform.settings import REPO_ROOT
+
+    scripts = {p.stem.removeprefix("bench_"): p for p in sorted((REPO_ROOT / "bench").glob("bench_*.py"))}
+    if name not in scripts:
+        typer.echo(f"error: no benchmark {name!r}; there are: {', '.join(scripts)}", err=True)
+        raise typer.Exit(64)
+    if name == "ingest":
+        services.up(Settings.from_env())
+    raise typer.Exit(subprocess.call([sys.executable, str(scripts[name]), *ctx.args], cwd=REPO_ROOT))
+
+
 @app.command()
 def validate(
     file: Path = typer.Argument(..., help="CSV or XLSX batch file"),
