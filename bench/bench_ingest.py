@@ -110,11 +110,10 @@ def _pipeline(files: list[str], q, offset: int = 0, barrier=None) -> None:
 
 def _gate_only(files: list[str], q) -> None:
     """CPU seconds of gate 0 + gate 1 alone over the same files (from memory, as the load task gates them)."""
-    from datetime import date
-
+    from credit_platform import clock
     from credit_platform.validation import validate_file
 
-    today = date.today()
+    today = clock.today()  # the pipeline's received date
     validate_file(Path(files[0]).read_bytes()[:200_000].rsplit(b"\n", 1)[0] + b"\n", "administrative_penalty",
                   today, name="warm.csv")  # imports and the compiled contract, not counted
     cpu = 0.0

@@ -8,12 +8,11 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import psycopg
 
+from credit_platform import clock
 from credit_platform.validation import validate_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +28,7 @@ def test_bench_ingest_runs_and_loads_the_ground_truth(settings):
     # the per-unit files split the generated day, so a planted duplicate whose first row went to the other
     # unit is a valid record of its own batch: the expectation is the gate's verdict on each file
     files = sorted((ROOT / "bench" / "out" / "ingest_20000_2").glob("unit*.csv"))
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the pipeline's received date
+    today = clock.today()  # the pipeline's received date
     expected = sum(validate_file(f, "administrative_penalty", today).accepted for f in files)
     with open(ROOT / "bench" / "out" / "penalty_20000_truth.csv", encoding="utf-8") as fh:
         defective = {int(r["row"]) for r in csv.DictReader(fh)}

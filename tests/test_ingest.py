@@ -14,14 +14,14 @@ import polars as pl
 import psycopg
 import pytest
 
-from credit_platform import object_store, warehouse_load
+from credit_platform import clock, object_store, warehouse_load
 from credit_platform import simulated_sources as src
 from credit_platform.generator import GenSpec, generate_rows, write_csv
 from credit_platform.identifiers import resident_id_status
 from credit_platform.workdays import add_working_days, previous_workday
 from tests.conftest import load_dag_module, run_dag
 
-TODAY = date.today()
+TODAY = clock.today()  # the pipeline dates batches in Beijing time, not the host's
 
 
 @pytest.fixture(scope="module")

@@ -19,16 +19,14 @@ def test_triggered_by_every_landing_asset_not_the_clock(airflow_db):
 
 
 def test_dbt_build_passes_on_ingested_data(airflow_db):
-    from datetime import date
-
-    from credit_platform import ingest, simulated_sources, warehouse_load
+    from credit_platform import clock, ingest, simulated_sources, warehouse_load
     from credit_platform.generator import GenSpec, generate_rows
 
     s = airflow_db
     warehouse_load.ensure_schema(s)
     # natural persons, code lists, dates and amounts of several items, through the real ingestion
     for item in ("administrative_penalty", "administrative_license", "serious_dishonesty_list"):
-        spec = GenSpec(item, 40, seed=77, defect_rate=0.1, received_on=date.today(), unit_name="辽宁省财政厅",
+        spec = GenSpec(item, 40, seed=77, defect_rate=0.1, received_on=clock.today(), unit_name="辽宁省财政厅",
                        seq_prefix="WB")
         simulated_sources.enter_online(s, "ln_finance", item, [rec for rec, _ in generate_rows(spec)])
     landed = ingest.extract_and_land(s, "ln_finance", "online_fill")

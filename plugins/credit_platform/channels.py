@@ -25,7 +25,6 @@ import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import psycopg
 from minio.commonconfig import CopySource
@@ -33,12 +32,12 @@ from psycopg import sql
 
 from credit_platform import object_store
 from credit_platform.catalog import catalog
+from credit_platform.clock import BEIJING
 from credit_platform.landing_schema import SCHEMA
 from credit_platform.registry import Unit
 from credit_platform.settings import Settings
 
 OVERLAP = timedelta(minutes=30)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 
 
@@ -141,7 +140,7 @@ def _updated_at(record: dict) -> datetime | None:
         t = datetime.fromisoformat(str(record["updated_at"]))
     except (KeyError, ValueError):
         return None
-    return t if t.tzinfo else t.replace(tzinfo=SHANGHAI)
+    return t if t.tzinfo else t.replace(tzinfo=BEIJING)
 
 
 def _new_records(s: Settings, unit: str, item: str, channel: str, records: list[dict]) -> tuple[list[dict], list]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from credit_platform import airflow_env, services
+from credit_platform import airflow_env, clock, services
 from credit_platform.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Public credit data platform (公共信用信息平台).")
@@ -126,7 +126,7 @@ def validate(
     from credit_platform.validation import validate_file
 
     try:
-        day = date.fromisoformat(received_on) if received_on else date.today()
+        day = date.fromisoformat(received_on) if received_on else clock.today()
     except ValueError:
         typer.echo(f"error: --received-on {received_on!r} is not YYYY-MM-DD", err=True)
         raise typer.Exit(64) from None
@@ -158,7 +158,7 @@ def generate(
     from credit_platform.contracts import RECORD_REASONS
     from credit_platform.generator import GenSpec, write_csv, write_xlsx
 
-    day = date.fromisoformat(received_on) if received_on else date.today()
+    day = date.fromisoformat(received_on) if received_on else clock.today()
     rates = None
     if rate:
         try:

@@ -43,5 +43,7 @@ def dag_kwargs(**overrides) -> dict:
 
 def interval_day(context) -> date:
     """The business day a run covers: the logical date, or the run time for manual runs (no logical date)."""
+    from credit_platform.clock import beijing_date
+
     moment = context.get("logical_date") or context["dag_run"].run_after
-    return moment.date()
+    return beijing_date(moment)

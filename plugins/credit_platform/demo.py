@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
-from datetime import date
 
 import psycopg
 
-from credit_platform import airflow_env, object_store, services, warehouse_load
+from credit_platform import airflow_env, clock, object_store, services, warehouse_load
 from credit_platform.catalog import catalog
 from credit_platform.registry import registry
 from credit_platform.settings import ZONES, Settings
@@ -72,13 +71,13 @@ def run(s: Settings) -> int:
 
     api = simulated_sources.start_api_server(s)
     print(f"== source systems (stand-ins): API on {s.source_api_base}, front-end DB {s.frontend_database}")
-    fed = demo_data.feed(s, date.today())
+    fed = demo_data.feed(s, clock.today())
     if fed.skipped:
         print("  today's demo data were fed by an earlier run: running the DAGs again on the same input")
     else:
         print(f"  fed {fed.records} records by channel {fed.by_channel}; planted defects {fed.planted},"
               f" late {fed.late}, copies of decisions on other channels/units {fed.duplicates},"
-              f" plus one corrupt upload; ground truth in {demo_data.truth_path(s, date.today())}")
+              f" plus one corrupt upload; ground truth in {demo_data.truth_path(s, clock.today())}")
     print("== ingest DAGs (dag.test, one per source unit)")
     n, failed = _ingest_all(s)
     api.shutdown()

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
 
+from credit_platform import clock
 from credit_platform import simulated_sources as src
 from credit_platform.catalog import catalog
 from credit_platform.generator import GenSpec, generate_rows, late_decision_date
@@ -76,7 +77,7 @@ def _file(records: list[dict], item: str, kind: str) -> tuple[bytes, str]:
 
 
 def feed(s: Settings, today: date | None = None, seed: int = 7) -> Fed:
-    today = today or date.today()
+    today = today or clock.today()
     marker = s.home / f"demo-fed-{s.pg_database}-{today.isoformat()}"
     if marker.exists():  # a second `make demo` on the same day re-runs the DAGs on the same input
         return Fed(skipped=True)

@@ -15,12 +15,12 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from credit_platform import object_store
+from credit_platform.clock import BEIJING
 from credit_platform.settings import Settings
 
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = BEIJING
 
 
 @dataclass(frozen=True)
