@@ -149,3 +149,11 @@ def test_a_line_that_is_not_an_object_is_a_clear_batch_error(records):
     data = _jsonl([dict(records[0], CF_WSH={"a": 1}), dict(records[1], CF_WSH={"b": [1]})]) + b"[1, 2]\n"
     report = validate_file(data, "administrative_penalty", RECEIVED, name="api.jsonl")
     assert report.batch_error["reason"] == "unreadable_file" and "第3行" in report.batch_error["detail"]
+
+
+def test_a_workbook_claiming_a_future_zip_version_is_unreadable(good_xlsx):
+    # the central directory's "version needed to extract" set to 12.7: zipfile raises NotImplementedError
+    at = good_xlsx.index(b"PK\x01\x02") + 6
+    data = good_xlsx[:at] + bytes([127, 0]) + good_xlsx[at + 2:]
+    report = validate_file(data, "administrative_penalty", RECEIVED, name="future.xlsx")
+    assert report.batch_error["reason"] == "unreadable_file"

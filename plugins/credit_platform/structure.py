@@ -197,6 +197,8 @@ def _check_zip(path: Path | io.BytesIO) -> None:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError) as err:
         raise BatchError("unreadable_file", f"XLSX文件损坏或不完整：{type(err).__name__}") from None
+    except Exception as err:  # noqa: BLE001  - a corrupt directory also raises NotImplementedError, ValueError…
+        raise BatchError("unreadable_file", f"XLSX文件无法解析：{type(err).__name__}") from None
     unpacked = sum(i.file_size for i in infos)
     packed = max(sum(i.compress_size for i in infos), 1)
     if unpacked > MAX_XLSX_UNPACKED or unpacked / packed > MAX_XLSX_RATIO:
