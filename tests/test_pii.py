@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 
 import polars as pl
 
@@ -27,3 +28,27 @@ def test_natural_key_hash_is_stable_across_versions():
 def test_masked_keeps_region_prefix_and_last_four_only():
     out = pl.DataFrame({"v": ["11010519491231002X", "1234567", None]}).select(masked(pl.col("v")))["v"].to_list()
     assert out == ["1101**********002X", "*******", None]
+
+
+def test_id_shaped_numbers_in_free_text_are_masked():
+    from credit_platform.pii import redact_ids
+
+    assert redact_ids("第3行 21010219800101001X 无法解析; old 210102800101001") == (
+        "第3行 2101**********001X 无法解析; old 2101*******1001")
+    # USCCs, longer digit runs and short numbers are not ID numbers
+    assert redact_ids("91210100MA0PQR128P 1234567890123456789 n=12345") == (
+        "91210100MA0PQR128P 1234567890123456789 n=12345")
+
+
+def test_a_batch_error_never_carries_a_clear_id_number(tmp_path):
+    from datetime import date
+
+    from credit_platform.validation import validate_file
+
+    # a binary file named after a person's ID number: gate 0 quotes the file name in its message
+    path = tmp_path / "21010219800101001X.dat"
+    path.write_bytes(b"\x00\x01\x02 binary")
+    report = validate_file(path, "administrative_penalty", date(2026, 11, 20))
+    assert report.batch_error["reason"] == "unsupported_format"
+    assert "2101**********001X" in report.batch_error["detail"]
+    assert "21010219800101001X" not in json.dumps(report.as_json(), ensure_ascii=False)

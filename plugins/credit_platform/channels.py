@@ -34,6 +34,7 @@ from credit_platform import object_store
 from credit_platform.catalog import catalog
 from credit_platform.clock import BEIJING
 from credit_platform.landing_schema import SCHEMA
+from credit_platform.pii import redact_ids
 from credit_platform.registry import Unit
 from credit_platform.settings import Settings
 
@@ -95,8 +96,8 @@ def set_aside_unassigned(s: Settings, unit: Unit, key: str) -> str:
     c.copy_object(s.bucket("quarantine"), target, CopySource(s.bucket("inbox"), key))
     c.remove_object(s.bucket("inbox"), key)
     items = "、".join(f"{catalog().item(ob.item).name_zh}（{ob.item}）" for ob in unit.items)
-    body = (f"收件箱中的文件“{key}”不在任何信息项目录下，无法校验，已移至待处理区。请按“{unit.code}/信息项代码/文件名”"
-            f"重新上传。贵单位报送的信息项：{items}。")
+    body = (f"收件箱中的文件“{redact_ids(key)}”不在任何信息项目录下，无法校验，已移至待处理区。"
+            f"请按“{unit.code}/信息项代码/文件名”重新上传。贵单位报送的信息项：{items}。")
     liaison = [ct.url for ct in unit.contacts if ct.role == "liaison"]
     notices.send(s, f"【文件无法识别】{unit.name_zh}", body, recipient=unit.code, urls=liaison or None)
     return target

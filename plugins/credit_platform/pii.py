@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 import polars as pl
 
@@ -28,3 +29,18 @@ def stable_key_hash(values: pl.Series) -> pl.Series:
     """A hash of the natural key that is stable across versions (polars' own hash is not)."""
     return pl.Series(values.name, [None if v is None else hashlib.blake2b(v.encode(), digest_size=12).hexdigest()
                                    for v in values.to_list()], dtype=pl.Utf8)
+
+
+# 18-digit resident IDs (last character a digit or X) and the old 15-digit ones, not inside a longer code
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+
+
+def redact_ids(text: str) -> str:
+    """Mask anything shaped like a resident ID number in free text from other libraries (parser errors),
+    before it reaches a ledger, a feedback file, a notice or a log."""
+
+    def mask(m: re.Match) -> str:
+        whole = m.group(0)
+        return whole[:4] + "*" * (len(whole) - 8) + whole[-4:]
+
+    return _ID_LIKE.sub(mask, text)

@@ -22,6 +22,7 @@ import polars as pl
 
 from credit_platform.catalog import Item
 from credit_platform.normalize import to_half_width
+from credit_platform.pii import redact_ids
 
 ROW = "__row"
 CHUNK_ROWS = 250_000
@@ -29,7 +30,11 @@ _READ = 4 * 1024 * 1024
 
 
 class BatchError(Exception):
+    """A whole batch refused, with a reason code. The detail may quote a parser or a file name: anything shaped
+    like an ID number in it is masked, since it goes to the ledger, the feedback file and the logs."""
+
     def __init__(self, reason: str, detail: str):
+        detail = redact_ids(detail)
         super().__init__(f"{reason}: {detail}")
         self.reason, self.detail = reason, detail
 
