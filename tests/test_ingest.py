@@ -253,13 +253,16 @@ def _clear_ids(text: str) -> list[str]:
     return [m for m in CLEAR_ID.findall(text or "") if _looks_like_id(m)]
 
 
-def test_no_clear_id_number_in_landing_tables_rejections_or_feedback(env, dags, tmp_path):
+def test_no_clear_id_number_in_landing_tables_rejections_or_feedback(env, dags, tmp_path, capfd, caplog):
     s = env
     # natural persons with valid ID numbers, some rejected: both paths must hide the number
     data = penalty_csv(tmp_path, rows=200, seed=31, defect_rate=0.5, unit_name="辽宁省交通运输厅", prefix="PII")
     assert len(_clear_ids(data.decode())) > 10
     src.drop_in_inbox(s, "ln_transport", "administrative_penalty", "pii.csv", data)
-    assert run_dag(dags["ingest__ln_transport"]).state == "success"
+    capfd.readouterr()
+    with caplog.at_level("DEBUG"):
+        assert run_dag(dags["ingest__ln_transport"]).state == "success"
+    run_log = "".join(capfd.readouterr()) + caplog.text  # what dag.test() printed and logged for every task
     with psycopg.connect(s.pg_dsn()) as conn:
         tables = conn.execute("select table_schema, table_name, column_name from information_schema.columns"
                               " where table_schema = 'landing' and data_type = 'text'").fetchall()
@@ -285,6 +288,9 @@ def test_no_clear_id_number_in_landing_tables_rejections_or_feedback(env, dags, 
             else:
                 text = body.decode("utf-8", errors="replace")
             assert _clear_ids(text) == [], f"clear ID number in {zone}/{obj.object_name}"
+    for path in s.outbox_dir.glob("*.json"):  # the notices of every run so far
+        assert _clear_ids(path.read_text(encoding="utf-8")) == [], f"clear ID number in {path}"
+    assert _clear_ids(run_log) == [] and "ln_transport" in run_log, "clear ID number in the run's task logs"
 
 
 def test_open_rejections_carry_their_age_in_working_days(env):
