@@ -14,7 +14,7 @@ import polars as pl
 import psycopg
 import pytest
 
-from credit_platform import clock, object_store, warehouse_load
+from credit_platform import channels, clock, object_store, warehouse_load
 from credit_platform import simulated_sources as src
 from credit_platform.generator import GenSpec, generate_rows, write_csv
 from credit_platform.identifiers import resident_id_status
@@ -425,3 +425,23 @@ def test_file_extension_is_short_and_plain():
 
     assert [file_extension(n) for n in ["a.CSV", "b.xlsx ", "c", "d.", "e.c$v", "f." + "x" * 11, "g.tar.gz"]] == [
         "csv", "xlsx", "bin", "bin", "bin", "bin", "gz"]
+
+
+def test_a_file_replaced_in_the_inbox_during_a_run_is_kept_for_the_next(env, tmp_path):
+    s = env
+    from credit_platform.registry import registry
+
+    unit = registry().unit("ln_tobacco")
+    c = object_store.client(s)
+    first = penalty_csv(tmp_path, rows=10, seed=95, defect_rate=0.0)
+    src.drop_in_inbox(s, "ln_tobacco", "administrative_penalty", "报表.csv", first)
+    [extracted] = channels.extract_batch_files(s, unit)
+    second = penalty_csv(tmp_path, rows=12, seed=96, defect_rate=0.0)  # the clerk re-uploads a corrected file
+    key = src.drop_in_inbox(s, "ln_tobacco", "administrative_penalty", "报表.csv", second)
+    channels.confirm(s, "ln_tobacco", extracted.as_xcom(), "batch-of-the-first")
+    assert object_store.get(c, s.bucket("inbox"), key) == second, "the replacement must wait for the next run"
+    [again] = channels.extract_batch_files(s, unit)
+    assert again.data == second
+    channels.confirm(s, "ln_tobacco", again.as_xcom(), "batch-of-the-second")
+    assert list(c.list_objects(s.bucket("inbox"), prefix="ln_tobacco/", recursive=True)) == []
+    channels.confirm(s, "ln_tobacco", again.as_xcom(), "batch-of-the-second")  # a retried confirm: no error

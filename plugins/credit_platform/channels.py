@@ -19,6 +19,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import re
 import urllib.error
 import urllib.parse
@@ -28,6 +29,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 from minio.commonconfig import CopySource
+from minio.error import S3Error
 from psycopg import sql
 
 from credit_platform import object_store
@@ -37,6 +39,8 @@ from credit_platform.landing_schema import SCHEMA
 from credit_platform.pii import redact_ids
 from credit_platform.registry import Unit
 from credit_platform.settings import Settings
+
+log = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=30)
 EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
@@ -82,7 +86,7 @@ def extract_batch_files(s: Settings, unit: Unit) -> list[Extract]:
         ext = file_extension(parts[-1])
         data = object_store.get(c, s.bucket("inbox"), obj.object_name)
         out.append(Extract(item, "batch_file", data, ext, f"inbox/{obj.object_name}",
-                           {"inbox_key": obj.object_name}))
+                           {"inbox_key": obj.object_name, "etag": obj.etag}))
     return out
 
 
@@ -286,11 +290,27 @@ EXTRACTORS = {"batch_file": extract_batch_files, "frontend_db": extract_frontend
 # --- confirmation ----------------------------------------------------------------------------------
 
 
+def _remove_from_inbox(s: Settings, key: str, etag: str | None) -> None:
+    """Remove the inbox object that was landed, unless the unit has uploaded a new file under the same name
+    since: that one is not landed yet, so it stays for the next run."""
+    c = object_store.client(s)
+    try:
+        now = c.stat_object(s.bucket("inbox"), key)
+    except S3Error as err:
+        if err.code in object_store.MISSING:
+            return  # removed by an earlier try of this task
+        raise
+    if etag and now.etag != etag:
+        log.warning("inbox/%s was replaced after it was extracted; kept for the next run", key)
+        return
+    c.remove_object(s.bucket("inbox"), key)
+
+
 def confirm(s: Settings, unit: str, extract: dict, batch_id: str) -> None:
     """Run after the batch is in the ledger: the source is told (or recorded) that it arrived."""
     channel, item, info = extract["channel"], extract["item"], extract["confirm"]
     if channel == "batch_file":
-        object_store.client(s).remove_object(s.bucket("inbox"), info["inbox_key"])
+        _remove_from_inbox(s, info["inbox_key"], info.get("etag"))
         return
     with psycopg.connect(s.pg_dsn()) as conn, conn.transaction():
         if channel == "online_fill":

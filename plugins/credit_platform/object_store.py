@@ -15,7 +15,7 @@ def client(s: Settings) -> Minio:
                  secure=s.s3_secure, region=s.s3_region)
 
 
-_MISSING = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
+MISSING = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
 # One PUT up to this size (the SDK's default splits anything over 5 MiB into multipart uploads, which costs
 # a request per part and a server-side reassembly for every landed extract).
 PART_SIZE = 64 << 20
@@ -25,7 +25,7 @@ def exists(c: Minio, bucket: str, key: str) -> bool:
     try:
         c.stat_object(bucket, key)
     except S3Error as err:
-        if err.code in _MISSING:
+        if err.code in MISSING:
             return False
         raise
     return True
@@ -35,7 +35,7 @@ def get_if_exists(c: Minio, bucket: str, key: str) -> bytes | None:
     try:
         return get(c, bucket, key)
     except S3Error as err:
-        if err.code in _MISSING:
+        if err.code in MISSING:
             return None
         raise
 
