@@ -445,3 +445,22 @@ def test_a_file_replaced_in_the_inbox_during_a_run_is_kept_for_the_next(env, tmp
     channels.confirm(s, "ln_tobacco", again.as_xcom(), "batch-of-the-second")
     assert list(c.list_objects(s.bucket("inbox"), prefix="ln_tobacco/", recursive=True)) == []
     channels.confirm(s, "ln_tobacco", again.as_xcom(), "batch-of-the-second")  # a retried confirm: no error
+
+
+def test_an_entry_edited_while_it_is_pulled_goes_again_in_its_new_version(env):
+    from credit_platform.registry import registry
+
+    s = env
+    records = _source_records(3, 97, "ED", unit_name="辽宁省民政厅")
+    src.enter_online(s, "ln_civil", "administrative_penalty",
+                     [{k: v for k, v in r.items() if k != "record_id"} for r in records])
+    unit = registry().unit("ln_civil")
+    [pulled] = [e for e in channels.extract_online_fill(s, unit) if e.item == "administrative_penalty"]
+    with psycopg.connect(s.pg_dsn()) as conn:  # the clerk corrects one entry before the batch is confirmed
+        edited = conn.execute("update online_fill.entries set payload = payload || '{\"CF_WSH\": \"改正后\"}'"
+                              " where entry_id = %s returning entry_id", (pulled.confirm["entry_ids"][0],)).fetchone()[0]
+    channels.confirm(s, "ln_civil", pulled.as_xcom(), "first-batch")
+    assert q(s, "select entry_id from online_fill.entries where unit_code = 'ln_civil'"
+                " and item_code = 'administrative_penalty' and pulled_batch is null") == [(edited,)]
+    [again] = [e for e in channels.extract_online_fill(s, unit) if e.item == "administrative_penalty"]
+    assert again.confirm["entry_ids"] == [edited] and "改正后" in again.data.decode()

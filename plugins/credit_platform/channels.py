@@ -10,7 +10,8 @@ the ledger — never before, so a failure anywhere means the same data is extrac
   the protocol (HTTP error, not JSON, no `records` list) fails the pull with a `SourceError` naming the unit's
   URL, and nothing is landed or confirmed; a record without `record_id` is keyed by its content and one
   without a readable `updated_at` does not move the watermark, but both are landed for the gate to judge.
-- online_fill (在线填报): rows clerks entered in `online_fill.entries`; confirmed by marking them pulled.
+- online_fill (在线填报): rows clerks entered in `online_fill.entries`; confirmed by marking them pulled (those
+  still as they were pulled: one edited meanwhile is pulled again in its new version).
 """
 
 from __future__ import annotations
@@ -271,15 +272,16 @@ def extract_online_fill(s: Settings, unit: Unit) -> list[Extract]:
     out = []
     with psycopg.connect(s.pg_dsn()) as conn:
         for ob in unit.items:
-            rows = conn.execute("select entry_id, payload from online_fill.entries where unit_code = %s"
-                                " and item_code = %s and pulled_batch is null order by entry_id",
+            rows = conn.execute("select entry_id, payload, md5(payload::text) from online_fill.entries"
+                                " where unit_code = %s and item_code = %s and pulled_batch is null order by entry_id",
                                 (unit.code, ob.item)).fetchall()
             if not rows:
                 continue
-            records = [{"entry_id": eid, **payload} for eid, payload in rows]
-            ids = [eid for eid, _ in rows]
+            records = [{"entry_id": eid, **payload} for eid, payload, _ in rows]
+            ids = [eid for eid, _, _ in rows]
             out.append(Extract(ob.item, "online_fill", _as_jsonl(records), "jsonl",
-                               f"online_fill:{ids[0]}-{ids[-1]}", {"entry_ids": ids}))
+                               f"online_fill:{ids[0]}-{ids[-1]}",
+                               {"entry_ids": ids, "versions": [v for _, _, v in rows]}))
     return out
 
 
@@ -314,8 +316,11 @@ def confirm(s: Settings, unit: str, extract: dict, batch_id: str) -> None:
         return
     with psycopg.connect(s.pg_dsn()) as conn, conn.transaction():
         if channel == "online_fill":
-            conn.execute("update online_fill.entries set pulled_batch = %s where entry_id = any(%s)"
-                         " and pulled_batch is null", (batch_id, info["entry_ids"]))
+            # an entry the clerk changed after it was pulled stays unpulled: its new version goes in the next batch
+            conn.execute("update online_fill.entries e set pulled_batch = %s"
+                         " from unnest(%s::bigint[], %s::text[]) as t(id, version)"
+                         " where e.entry_id = t.id and md5(e.payload::text) = t.version and e.pulled_batch is null",
+                         (batch_id, info["entry_ids"], info["versions"]))
             return
         conn.execute(
             f"insert into {SCHEMA}.extracted_rows (unit_code, item_code, channel, source_key, version_hash, batch_id)"
