@@ -464,3 +464,42 @@ def test_an_entry_edited_while_it_is_pulled_goes_again_in_its_new_version(env):
                 " and item_code = 'administrative_penalty' and pulled_batch is null") == [(edited,)]
     [again] = [e for e in channels.extract_online_fill(s, unit) if e.item == "administrative_penalty"]
     assert again.confirm["entry_ids"] == [edited] and "改正后" in again.data.decode()
+
+
+def test_feedback_lost_to_a_crash_after_the_load_is_sent_on_the_retry(env, tmp_path):
+    from credit_platform.ingest import extract_and_land, ingest_batch
+    from credit_platform.raw_zone import LandedBatch
+    from credit_platform.staging import gate_and_stage
+
+    s = env
+    src.drop_in_inbox(s, "ln_nr", "administrative_penalty", "crash.csv",
+                      penalty_csv(tmp_path, rows=30, seed=98, defect_rate=0.4, unit_name="辽宁省自然资源厅"))
+    [landed] = extract_and_land(s, "ln_nr", "batch_file")
+    batch = LandedBatch(**landed["batch"])
+    # the load task dies right after its transaction commits: no workbook, no notice yet
+    assert warehouse_load.load(s, gate_and_stage(s, batch)) == "loaded"
+    c = object_store.client(s)
+
+    earlier = set(s.outbox_dir.glob("*.json"))  # the outbox outlives the test database
+
+    def told() -> int:
+        return sum(batch.batch_id in p.read_text(encoding="utf-8") for p in set(s.outbox_dir.glob("*.json")) - earlier)
+
+    assert told() == 0 and q(s, "select feedback_sent_at from landing.batches where batch_id = %s",
+                             batch.batch_id) == [(None,)]
+    retry = ingest_batch(s, landed)
+    assert retry["load"] == "already_loaded" and retry["rejected"] > 0
+    assert object_store.exists(c, s.bucket("feedback"), retry["feedback_key"]) and told() == 1
+    assert q(s, "select feedback_sent_at is not null from landing.batches where batch_id = %s",
+             batch.batch_id) == [(True,)]
+    assert ingest_batch(s, landed)["feedback_key"] == retry["feedback_key"] and told() == 1  # once
+
+
+def test_batches_from_before_feedback_was_recorded_count_as_sent(env):
+    s = env
+    with psycopg.connect(s.pg_dsn()) as conn:
+        conn.execute("alter table landing.batches drop column feedback_sent_at")
+    warehouse_load.ensure_schema(s)
+    assert q(s, "select count(*) from landing.batches where (rejected > 0 or batch_error_reason is not null)"
+                " and feedback_sent_at is null") == [(0,)]
+    assert q(s, "select count(*) from landing.batches where rejected > 0") != [(0,)]

@@ -15,7 +15,7 @@ from credit_platform.landing_schema import SCHEMA
 from credit_platform.raw_zone import LandedBatch
 from credit_platform.registry import CHANNEL_ZH, registry
 from credit_platform.settings import Settings
-from credit_platform.staging import gate_and_stage, write_feedback
+from credit_platform.staging import GateOutcome, feedback_key, gate_and_stage, write_feedback
 
 log = logging.getLogger(__name__)
 
@@ -37,27 +37,44 @@ def ingest_batch(s: Settings, landed: dict) -> dict:
     batch = LandedBatch(**landed["batch"])
     started = time.monotonic()
     warehouse_load.ensure_schema(s)
+    out = None
     if warehouse_load.already_loaded(s, batch.batch_id):
         status = "already_loaded"
-        summary = ledger_row(s, batch.batch_id)
     else:
         out = gate_and_stage(s, batch)
         status = warehouse_load.load(s, out, {"gate_s": round(out.seconds, 3),
                                                "total_s": round(time.monotonic() - started, 3)})
-        summary = ledger_row(s, batch.batch_id)
-        summary["feedback_key"] = write_feedback(s, out)
-        if status == "loaded" and (out.rejected or out.batch_error):
-            send_feedback_notice(s, batch, out.rows, out.rejected, out.batch_error, out.feedback_key)
+    summary = ledger_row(s, batch.batch_id)
+    summary["feedback_key"] = deliver_feedback(s, batch, summary, out)
     channels.confirm(s, batch.unit, landed["extract"], batch.batch_id)
     summary["load"] = status
     return summary
+
+
+def deliver_feedback(s: Settings, batch: LandedBatch, ledger: dict, out: GateOutcome | None) -> str | None:
+    """Write the unit's feedback workbook and tell the unit, once per batch with problems, recorded in the
+    ledger (`feedback_sent_at`): a task that died after the load sends it on its retry (re-gating the raw
+    batch, which gives the same outcome) instead of never. At least once: a death between the notice and
+    the record sends it twice."""
+    if not (ledger["rejected"] or ledger["batch_error_reason"]):
+        return None
+    if ledger["feedback_sent"]:
+        return feedback_key(batch)
+    out = out or gate_and_stage(s, batch)
+    key = write_feedback(s, out)
+    send_feedback_notice(s, batch, out.rows, out.rejected, out.batch_error, key)
+    with psycopg.connect(s.pg_dsn()) as conn:
+        conn.execute(f"update {SCHEMA}.batches set feedback_sent_at = now() where batch_id = %s"
+                     " and feedback_sent_at is null", (batch.batch_id,))
+    return key
 
 
 def ledger_row(s: Settings, batch_id: str) -> dict:
     with psycopg.connect(s.pg_dsn()) as conn:
         cur = conn.cursor(row_factory=psycopg.rows.dict_row)
         row = cur.execute(f"select batch_id, unit_code, item_code, channel, rows, accepted, rejected, status,"
-                          f" batch_error_reason from {SCHEMA}.batches where batch_id = %s", (batch_id,)).fetchone()
+                          f" batch_error_reason, feedback_sent_at is not null as feedback_sent"
+                          f" from {SCHEMA}.batches where batch_id = %s", (batch_id,)).fetchone()
     return dict(row)
 
 

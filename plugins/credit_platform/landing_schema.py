@@ -36,6 +36,7 @@ create table if not exists {SCHEMA}.batches (
     batch_error_detail text,
     timings jsonb,
     loaded_at timestamptz not null default now(),
+    feedback_sent_at timestamptz,  -- when the unit was sent its feedback (batches with problems only)
     check (rows = accepted + rejected)
 );
 create table if not exists {SCHEMA}.rejections (
@@ -94,8 +95,6 @@ create table if not exists {SCHEMA}.calendar (
     is_workday boolean not null,
     workday_seq integer not null  -- working days from the start of the table up to and including `day`
 );
--- where `is_workday` comes from: chinesecalendar, contracts (calendar.yaml) or weekdays (no arrangement known)
-alter table {SCHEMA}.calendar add column if not exists source text not null default 'chinesecalendar';
 -- Open rejections with their age in working days on China's official calendar (整改 tracking).
 create or replace view {SCHEMA}.open_rejections as
 select r.*,
@@ -185,4 +184,20 @@ def ensure(conn, cat: Catalog) -> None:
             (SCHEMA, [f"{i.table}_pkey" for i in cat.items.values()])).fetchall():
         conn.execute(f"alter table {table} drop constraint {table.split('.')[-1]}_pkey")
     conn.execute(CALENDAR_DDL)
+    # where `is_workday` comes from: chinesecalendar, contracts (calendar.yaml) or weekdays (no arrangement known)
+    _add_column(conn, "calendar", "source", "text not null default 'chinesecalendar'")
+    # batches loaded before feedback delivery was recorded had theirs sent right after the load
+    _add_column(conn, "batches", "feedback_sent_at", "timestamptz",
+                backfill=f"update {SCHEMA}.batches set feedback_sent_at = loaded_at"
+                         " where rejected > 0 or batch_error_reason is not null")
     fill_calendar(conn)
+
+
+def _add_column(conn, table: str, column: str, ddl: str, backfill: str | None = None) -> None:
+    """Only when missing: ALTER TABLE locks the table even when there is nothing to add."""
+    if conn.execute("select 1 from information_schema.columns where table_schema = %s and table_name = %s"
+                    " and column_name = %s", (SCHEMA, table, column)).fetchone():
+        return
+    conn.execute(f"alter table {SCHEMA}.{table} add column {column} {ddl}")
+    if backfill:
+        conn.execute(backfill)

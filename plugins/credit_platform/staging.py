@@ -160,7 +160,7 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
         object_store.put(c, s.bucket("quarantine"), qkey, json.dumps(
             {"batch": batch.manifest(), "batch_error": report.batch_error}, ensure_ascii=False).encode())
         out.quarantine_keys.append(qkey)
-        out.feedback_key = _feedback_key(batch)
+        out.feedback_key = feedback_key(batch)
         out.rejections = pl.DataFrame(schema={"row": pl.Int64, "field": pl.Utf8, "reason": pl.Utf8,
                                               "message_zh": pl.Utf8, "natural_key_hash": pl.Utf8})
         out.seconds = time.monotonic() - started
@@ -187,7 +187,7 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
                    left_on=ROW, right_on="row", how="left").write_parquet(buf)
         object_store.put(c, s.bucket("quarantine"), qkey, buf.getvalue())
         out.quarantine_keys.append(qkey)
-        out.feedback_key = _feedback_key(batch)
+        out.feedback_key = feedback_key(batch)
         out.shown, out.problems = shown, rej
         rej = rej.drop("value")
     else:
@@ -210,5 +210,5 @@ def write_feedback(s: Settings, out: GateOutcome, cat: Catalog | None = None) ->
     return out.feedback_key
 
 
-def _feedback_key(b: LandedBatch) -> str:
+def feedback_key(b: LandedBatch) -> str:
     return f"{b.unit}/{b.item}/dt={b.received_date.isoformat()}/{b.batch_id}-问题数据清单.xlsx"
