@@ -503,3 +503,25 @@ def test_batches_from_before_feedback_was_recorded_count_as_sent(env):
     assert q(s, "select count(*) from landing.batches where (rejected > 0 or batch_error_reason is not null)"
                 " and feedback_sent_at is null") == [(0,)]
     assert q(s, "select count(*) from landing.batches where rejected > 0") != [(0,)]
+
+
+def test_the_inbox_is_landed_one_file_at_a_time(env):
+    import tracemalloc
+
+    from credit_platform.ingest import extract_and_land
+
+    s = env
+    size, files = 4 << 20, 4
+    for i in range(files):
+        src.drop_in_inbox(s, "ln_tobacco", "administrative_license", f"big{i}.csv", bytes([48 + i]) * size)
+    tracemalloc.start()
+    try:
+        landed = extract_and_land(s, "ln_tobacco", "batch_file")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(landed) == files
+    assert peak < 3 * size, f"peak {peak / size:.1f}× one file: the extracts were held together"
+    c = object_store.client(s)
+    for obj in c.list_objects(s.bucket("inbox"), prefix="ln_tobacco/", recursive=True):
+        c.remove_object(s.bucket("inbox"), obj.object_name)

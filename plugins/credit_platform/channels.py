@@ -25,6 +25,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -72,10 +73,10 @@ def file_extension(name: str) -> str:
     return ext if re.fullmatch(r"[a-z0-9]{1,10}", ext) else "bin"
 
 
-def extract_batch_files(s: Settings, unit: Unit) -> list[Extract]:
+def extract_batch_files(s: Settings, unit: Unit) -> Iterator[Extract]:
+    """One inbox file at a time (a generator), so landing holds one file in memory, not the whole inbox."""
     c = object_store.client(s)
     items = {ob.item for ob in unit.items}
-    out = []
     for obj in c.list_objects(s.bucket("inbox"), prefix=f"{unit.code}/", recursive=True):
         if obj.object_name.endswith("/"):
             continue  # a folder marker some S3 clients create, not a file
@@ -84,11 +85,9 @@ def extract_batch_files(s: Settings, unit: Unit) -> list[Extract]:
         if item not in items:
             set_aside_unassigned(s, unit, obj.object_name)
             continue
-        ext = file_extension(parts[-1])
         data = object_store.get(c, s.bucket("inbox"), obj.object_name)
-        out.append(Extract(item, "batch_file", data, ext, f"inbox/{obj.object_name}",
-                           {"inbox_key": obj.object_name, "etag": obj.etag}))
-    return out
+        yield Extract(item, "batch_file", data, file_extension(parts[-1]), f"inbox/{obj.object_name}",
+                      {"inbox_key": obj.object_name, "etag": obj.etag})
 
 
 def set_aside_unassigned(s: Settings, unit: Unit, key: str) -> str:
