@@ -16,8 +16,10 @@ import pytest
 
 from credit_platform import channels, clock, object_store, warehouse_load
 from credit_platform import simulated_sources as src
+from credit_platform.catalog import catalog
 from credit_platform.generator import GenSpec, generate_rows, write_csv
 from credit_platform.identifiers import resident_id_status
+from credit_platform.registry import Obligation
 from credit_platform.workdays import add_working_days, previous_workday
 from tests.conftest import load_dag_module, run_dag
 
@@ -525,3 +527,40 @@ def test_the_inbox_is_landed_one_file_at_a_time(env):
     c = object_store.client(s)
     for obj in c.list_objects(s.bucket("inbox"), prefix="ln_tobacco/", recursive=True):
         c.remove_object(s.bucket("inbox"), obj.object_name)
+
+
+def test_a_front_end_table_in_local_time_loses_nothing_whatever_the_servers_zones(env, monkeypatch):
+    from credit_platform import services
+    from credit_platform.registry import ChannelSpec, registry
+
+    s = env
+    own = dataclasses.replace(s, pg_database="credit_frontend_tz", frontend_database="credit_frontend_tz")
+    services.pg_ensure_role_and_db(own)
+    code = f"zz_fe_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(own.pg_dsn(), autocommit=True) as conn:
+        # the unit's server runs in Beijing time, ours in UTC; its table keeps local times without a zone
+        conn.execute("alter database credit_frontend_tz set timezone = 'Asia/Shanghai'")
+        cols = ", ".join(f"{c.lower()} text" for c in catalog().item("administrative_penalty").codes)
+        conn.execute(f'create schema "fe_{code}"')
+        conn.execute(f'create table "fe_{code}".administrative_penalty (record_id text primary key,'
+                     f" updated_at timestamp not null, {cols})")
+    monkeypatch.setenv(f"AIRFLOW_CONN_FE_{code.upper()}", f"postgres://{s.pg_user}:{s.pg_password}@{s.pg_host}:"
+                       f"{s.pg_port}/credit_frontend_tz")
+    unit = registry().unit("ln_psb").model_copy(update={"code": code, "channels": [
+        ChannelSpec(channel="frontend_db", schedule="0 */6 * * *", connection=f"fe_{code}")],
+        "items": [Obligation(item="administrative_penalty", frequency="daily")]})
+
+    def write(record_id: str, local_time: str) -> None:
+        with psycopg.connect(own.pg_dsn(), autocommit=True) as conn:
+            conn.execute(f'insert into "fe_{code}".administrative_penalty (record_id, updated_at, cf_wsh)'
+                         " values (%s, %s, %s)", (record_id, local_time, record_id))
+
+    write("r1", "2026-11-26 10:00:00")
+    [first] = channels.extract_frontend_db(s, unit)
+    assert datetime.fromisoformat(first.confirm["watermark"]) == datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+    channels.confirm(s, code, first.as_xcom(), "b1")
+    write("r2", "2026-11-26 10:20:00")  # twenty minutes later, local time
+    [second] = channels.extract_frontend_db(s, unit)
+    assert [k for k, _ in second.confirm["keys"]] == ["r2"]
+    with psycopg.connect(own.pg_dsn(), autocommit=True) as conn:
+        conn.execute(f'drop schema "fe_{code}" cascade')

@@ -139,13 +139,17 @@ def _record_key(record: dict) -> str:
     return str(rid) if rid not in (None, "") else "content:" + _row_hash(record)
 
 
+def _as_instant(t: datetime) -> datetime:
+    """A time without zone is the unit's local (Beijing) time."""
+    return t if t.tzinfo else t.replace(tzinfo=BEIJING)
+
+
 def _updated_at(record: dict) -> datetime | None:
-    """The record's change time; a time without zone is the unit's local (Beijing) time."""
+    """The record's change time, when it has a readable one."""
     try:
-        t = datetime.fromisoformat(str(record["updated_at"]))
+        return _as_instant(datetime.fromisoformat(str(record["updated_at"])))
     except (KeyError, ValueError):
         return None
-    return t if t.tzinfo else t.replace(tzinfo=BEIJING)
 
 
 def _new_records(s: Settings, unit: str, item: str, channel: str, records: list[dict]) -> tuple[list[dict], list]:
@@ -190,6 +194,9 @@ def extract_frontend_db(s: Settings, unit: Unit) -> list[Extract]:
     out = []
     dsn = frontend_dsn(s, unit)
     with psycopg.connect(dsn) as conn:
+        # a `timestamp` (no zone) column holds the unit's local time: compare and read it as Beijing time, not
+        # in whatever zone the unit's server defaults to (the watermark is an instant)
+        conn.execute("set time zone 'Asia/Shanghai'")
         for ob in unit.items:
             exists = conn.execute("select to_regclass(%s)", (f'fe_{unit.code}."{ob.item}"',)).fetchone()[0]
             if not exists:
@@ -204,7 +211,7 @@ def extract_frontend_db(s: Settings, unit: Unit) -> list[Extract]:
             if not fresh:
                 continue
             codes = cat.item(ob.item).codes
-            hi = max(r["updated_at"] for r in fresh)
+            hi = max(_as_instant(r["updated_at"]) for r in fresh)
             out.append(Extract(ob.item, "frontend_db", _as_csv(fresh, codes), "csv",
                                f"frontend_db:fe_{unit.code}.{ob.item}@{since.isoformat()}",
                                {"watermark": hi.isoformat(), "keys": keys}))
