@@ -85,8 +85,9 @@ def extract_batch_files(s: Settings, unit: Unit) -> Iterator[Extract]:
         if item not in items:
             set_aside_unassigned(s, unit, obj.object_name)
             continue
-        data = object_store.get(c, s.bucket("inbox"), obj.object_name)
-        yield Extract(item, "batch_file", data, file_extension(parts[-1]), f"inbox/{obj.object_name}",
+        # read in the yield itself: the generator keeps no reference to a file while the next one is read
+        yield Extract(item, "batch_file", object_store.get(c, s.bucket("inbox"), obj.object_name),
+                      file_extension(parts[-1]), f"inbox/{obj.object_name}",
                       {"inbox_key": obj.object_name, "etag": obj.etag})
 
 
@@ -305,7 +306,7 @@ def _remove_from_inbox(s: Settings, key: str, etag: str | None) -> None:
     try:
         now = c.stat_object(s.bucket("inbox"), key)
     except S3Error as err:
-        if err.code in object_store.MISSING:
+        if object_store.is_missing(err):
             return  # removed by an earlier try of this task
         raise
     if etag and now.etag != etag:

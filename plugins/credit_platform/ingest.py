@@ -29,6 +29,7 @@ def extract_and_land(s: Settings, unit_code: str, channel: str, received_at: dat
         b = raw_zone.land(s, unit.code, e.item, e.channel, e.data, e.ext, e.source_ref, received_at)
         log.info("landed %s batch %s (%s bytes, new=%s)", e.item, b.batch_id, b.bytes, b.created)
         landed.append({"batch": b.manifest(), "extract": e.as_xcom()})
+        del e  # before the extractor reads the next file
     return landed
 
 

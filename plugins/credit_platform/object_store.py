@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import traceback
 
 from minio import Minio
 from minio.error import S3Error
@@ -21,11 +22,21 @@ MISSING = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
 PART_SIZE = 64 << 20
 
 
+def is_missing(err: S3Error) -> bool:
+    """Whether the error says the object is not there. The SDK's error sits in a reference cycle with the
+    frames that raised it, which would keep the callers' frames, and the batch bytes in them, alive until
+    the next garbage collection: the frames are cleared once the answer is known."""
+    missing = err.code in MISSING
+    if missing:
+        traceback.clear_frames(err.__traceback__)
+    return missing
+
+
 def exists(c: Minio, bucket: str, key: str) -> bool:
     try:
         c.stat_object(bucket, key)
     except S3Error as err:
-        if err.code in MISSING:
+        if is_missing(err):
             return False
         raise
     return True
@@ -35,7 +46,7 @@ def get_if_exists(c: Minio, bucket: str, key: str) -> bytes | None:
     try:
         return get(c, bucket, key)
     except S3Error as err:
-        if err.code in MISSING:
+        if is_missing(err):
             return None
         raise
 
