@@ -7,6 +7,7 @@ their columns become `<code>_hash` (HMAC, for joins) and `<code>_masked` (for di
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -118,8 +119,12 @@ def fill_calendar(conn, cal: OfficialCalendar | None = None) -> None:
         w, source = cal.day(d)
         seq += w
         rows.append((d, w, seq, source))
-    have = conn.execute(f"select day, is_workday, workday_seq, source from {SCHEMA}.calendar order by day").fetchall()
-    if have == rows:
+    # compared by fingerprint: one short answer instead of every day of the table on every ensure
+    text = "\n".join(f"{d.isoformat()}|{'t' if w else 'f'}|{q}|{src}" for d, w, q, src in rows)
+    have = conn.execute(f"select md5(coalesce(string_agg(day::text || '|' || case when is_workday then 't' else 'f'"
+                        f" end || '|' || workday_seq || '|' || source, E'\\n' order by day), ''))"
+                        f" from {SCHEMA}.calendar").fetchone()[0]
+    if have == hashlib.md5(text.encode()).hexdigest():
         return
     conn.execute(f"delete from {SCHEMA}.calendar")
     with conn.cursor().copy(f"copy {SCHEMA}.calendar (day, is_workday, workday_seq, source) from stdin") as cp:

@@ -67,9 +67,15 @@ class OfficialCalendar:
     def __init__(self, arrangements: dict[int, Arrangement]) -> None:
         self._off = {y: set(a.holidays) for y, a in arrangements.items()}
         self._on = {y: set(a.workdays) for y, a in arrangements.items()}
+        self._memo: dict[date, tuple[bool, Source]] = {}  # chinesecalendar scans all its dates on every call
 
     def day(self, d: date) -> tuple[bool, Source]:
         """Whether `d` is a working day, and where that comes from."""
+        if d not in self._memo:
+            self._memo[d] = self._day(d)
+        return self._memo[d]
+
+    def _day(self, d: date) -> tuple[bool, Source]:
         try:
             return chinese_calendar.is_workday(d), "chinesecalendar"
         except NotImplementedError:
