@@ -179,9 +179,37 @@ def all_ddl(cat: Catalog) -> str:
     return LEDGER_DDL + CHANNEL_STATE_DDL + "\n".join(table_ddl(item) for item in cat.items.values())
 
 
+# Bump when `ensure` gains a migration step that the DDL text alone does not show.
+MIGRATIONS = 3
+
+
+def schema_version(cat: Catalog) -> str:
+    return hashlib.md5(f"{all_ddl(cat)}{CALENDAR_DDL}{MIGRATIONS}".encode()).hexdigest()
+
+
 def ensure(conn, cat: Catalog) -> None:
-    """Create the landing schema and tables (idempotent)."""
+    """Create or migrate the landing schema (idempotent). Every load calls this, so when the schema is already
+    the current one it takes no lock at all: `create or replace view` and `create index if not exists` lock
+    as if they changed something, and would queue every load behind any long reader (a dbt build)."""
+    version = schema_version(cat)
+    if _applied_version(conn) != version:
+        _apply(conn, cat)
+        conn.execute(f"insert into {SCHEMA}.schema_state (id, version) values (true, %s) on conflict (id)"
+                     " do update set version = excluded.version, applied_at = now()", (version,))
+    fill_calendar(conn)
+
+
+def _applied_version(conn) -> str | None:
+    if conn.execute("select to_regclass(%s)", (f"{SCHEMA}.schema_state",)).fetchone()[0] is None:
+        return None
+    row = conn.execute(f"select version from {SCHEMA}.schema_state").fetchone()
+    return row[0] if row else None
+
+
+def _apply(conn, cat: Catalog) -> None:
     conn.execute(all_ddl(cat))
+    conn.execute(f"create table if not exists {SCHEMA}.schema_state (id boolean primary key check (id),"
+                 " version text not null, applied_at timestamptz not null default now())")
     # landing tables created before the primary key was dropped (only when present: ALTER locks the table)
     for (table,) in conn.execute(
             "select conrelid::regclass::text from pg_constraint where contype = 'p'"
@@ -195,7 +223,6 @@ def ensure(conn, cat: Catalog) -> None:
     _add_column(conn, "batches", "feedback_sent_at", "timestamptz",
                 backfill=f"update {SCHEMA}.batches set feedback_sent_at = loaded_at"
                          " where rejected > 0 or batch_error_reason is not null")
-    fill_calendar(conn)
 
 
 def _add_column(conn, table: str, column: str, ddl: str, backfill: str | None = None) -> None:
