@@ -580,3 +580,21 @@ def test_a_current_schema_is_ensured_without_waiting_for_readers(env, monkeypatc
         monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=2000")  # fail instead of hanging
         warehouse_load.ensure_schema(s)
         reader.rollback()
+
+
+def test_a_front_end_table_missing_a_required_column_is_one_clear_batch_error(env, dags):
+    s = env
+    records = _source_records(5, 99, "NOCOL", unit_name="辽宁省应急管理厅")
+    src.upsert_source_rows(s, "fe_ln_emergency", "administrative_penalty", records, datetime.now(UTC))
+    with psycopg.connect(s.pg_dsn(s.frontend_database), autocommit=True) as conn:
+        conn.execute("alter table fe_ln_emergency.administrative_penalty drop column cf_wfxw")
+    try:
+        assert run_dag(dags["ingest__ln_emergency"]).state == "success"
+    finally:
+        with psycopg.connect(s.pg_dsn(s.frontend_database), autocommit=True) as conn:
+            conn.execute("drop table fe_ln_emergency.administrative_penalty")
+    [(_, channel, rows, _, _, status, reason)] = [r for r in ledger(s, "ln_emergency") if r[1] == "frontend_db"]
+    assert (channel, status, reason, rows) == ("frontend_db", "rejected", "missing_columns", 0)
+    detail = q(s, "select batch_error_detail from landing.batches where unit_code = 'ln_emergency'"
+                  " and channel = 'frontend_db'")[0][0]
+    assert "CF_WFXW" in detail

@@ -211,7 +211,9 @@ def extract_frontend_db(s: Settings, unit: Unit) -> list[Extract]:
             fresh, keys = _new_records(s, unit.code, ob.item, "frontend_db", records)
             if not fresh:
                 continue
-            codes = cat.item(ob.item).codes
+            # only the catalog columns the table has: a missing one is then gate 0's `missing_columns` for the
+            # whole batch (the unit fixes its table), not "required value empty" on every record
+            codes = [c for c in cat.item(ob.item).codes if c in fresh[0]]
             hi = max(_as_instant(r["updated_at"]) for r in fresh)
             out.append(Extract(ob.item, "frontend_db", _as_csv(fresh, codes), "csv",
                                f"frontend_db:fe_{unit.code}.{ob.item}@{since.isoformat()}",
