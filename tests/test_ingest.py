@@ -588,6 +588,7 @@ def test_a_front_end_table_missing_a_required_column_is_one_clear_batch_error(en
     src.upsert_source_rows(s, "fe_ln_emergency", "administrative_penalty", records, datetime.now(UTC))
     with psycopg.connect(s.pg_dsn(s.frontend_database), autocommit=True) as conn:
         conn.execute("alter table fe_ln_emergency.administrative_penalty drop column cf_wfxw")
+    earlier = set(s.outbox_dir.glob("*.json"))  # the outbox outlives the test database
     try:
         assert run_dag(dags["ingest__ln_emergency"]).state == "success"
     finally:
@@ -598,3 +599,5 @@ def test_a_front_end_table_missing_a_required_column_is_one_clear_batch_error(en
     detail = q(s, "select batch_error_detail from landing.batches where unit_code = 'ln_emergency'"
                   " and channel = 'frontend_db'")[0][0]
     assert "CF_WFXW" in detail
+    told = [json.loads(p.read_text(encoding="utf-8")) for p in set(s.outbox_dir.glob("*.json")) - earlier]
+    assert any("接口对接（前置机）报送的行政处罚信息数据未能读取" in n["body"] and "CF_WFXW" in n["body"] for n in told)

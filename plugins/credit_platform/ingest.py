@@ -87,7 +87,7 @@ def send_feedback_notice(s: Settings, batch: LandedBatch, rows: int, rejected: i
         if feedback_key else ""
     if batch_error:
         body = (f"贵单位于{batch.received_at[:16].replace('T', ' ')}通过{CHANNEL_ZH[batch.channel]}报送的{item_zh}"
-                f"文件未能读取：{batch_error['message_zh']}")
+                f"{'文件' if batch.channel == 'batch_file' else '数据'}未能读取：{batch_error['message_zh']}")
     else:
         body = (f"贵单位于{batch.received_at[:16].replace('T', ' ')}通过{CHANNEL_ZH[batch.channel]}报送的{item_zh}"
                 f"共{rows}条，其中{rejected}条未通过目录校验。请在问题数据清单中查看原因，修改后重新报送。")
