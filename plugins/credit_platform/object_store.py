@@ -16,7 +16,7 @@ def client(s: Settings) -> Minio:
                  secure=s.s3_secure, region=s.s3_region)
 
 
-MISSING = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
+_MISSING = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
 # One PUT up to this size (the SDK's default splits anything over 5 MiB into multipart uploads, which costs
 # a request per part and a server-side reassembly for every landed extract).
 PART_SIZE = 64 << 20
@@ -26,7 +26,7 @@ def is_missing(err: S3Error) -> bool:
     """Whether the error says the object is not there. The SDK's error sits in a reference cycle with the
     frames that raised it, which would keep the callers' frames, and the batch bytes in them, alive until
     the next garbage collection: the frames are cleared once the answer is known."""
-    missing = err.code in MISSING
+    missing = err.code in _MISSING
     if missing:
         traceback.clear_frames(err.__traceback__)
     return missing
