@@ -266,9 +266,10 @@ def _xlsx_batch(path: Path | io.BytesIO, item: Item, chunk_rows: int) -> Batch:
 
 
 def _jsonl_keys(source: Source) -> list[str]:
-    """The keys of all records, in order of appearance."""
+    """The keys of all records, in order of appearance (schema inference only: no column is built)."""
     try:
-        return pl.read_ndjson(source, infer_schema_length=None).columns
+        return pl.scan_ndjson(io.BytesIO(source) if isinstance(source, bytes) else source,
+                              infer_schema_length=None).collect_schema().names()
     except pl.exceptions.PolarsError as err:
         if "supertype" not in str(err):
             raise BatchError("unreadable_file", "JSON解析失败：" + str(err).splitlines()[0][:120]) from None
