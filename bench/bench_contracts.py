@@ -26,7 +26,7 @@ RECEIVED = date(2026, 11, 20)
 
 
 def _ensure(rows: int, seed: int = 1) -> tuple[Path, Path]:
-    from credit_platform.generator import GenSpec, write_csv
+    from credit_platform.dev.generator import GenSpec, write_csv
 
     data, truth = OUT / f"penalty_{rows}.csv", OUT / f"penalty_{rows}_truth.csv"
     if not data.exists():
@@ -39,7 +39,7 @@ def _ensure(rows: int, seed: int = 1) -> tuple[Path, Path]:
 
 
 def _vectorised(path: str, q) -> None:
-    from credit_platform.validation import validate_file
+    from credit_platform.gates.validation import validate_file
 
     t = time.perf_counter()
     rep = validate_file(Path(path), "administrative_penalty", RECEIVED)
@@ -53,7 +53,7 @@ def _rowwise(path: str, q) -> None:
     sys.path.insert(0, str(HERE))
     from rowwise_baseline import check_file
 
-    from credit_platform.catalog import catalog
+    from credit_platform.catalog.items import catalog
 
     cat = catalog()
     t = time.perf_counter()

@@ -39,7 +39,7 @@ def _proc_cpu(pid: int, children: bool = False) -> float:
 
 def _service_cpu(s) -> dict[str, float]:
     """CPU seconds used so far by the local PostgreSQL (postmaster, live and exited backends) and S3 server."""
-    from credit_platform import services
+    from credit_platform.dev import services
 
     pg = services.postgres_status(s).pid
     kids = [int(p) for p in Path(f"/proc/{pg}/task/{pg}/children").read_text().split()]
@@ -68,14 +68,14 @@ def _split(src: Path, parts: int, out: Path) -> list[Path]:
 
 
 def _pipeline(files: list[str], q, offset: int = 0, barrier=None) -> None:
-    from credit_platform import raw_zone, warehouse_load
-    from credit_platform.registry import registry
+    from credit_platform.catalog.registry import registry
+    from credit_platform.ingest import landing_load, raw_zone
+    from credit_platform.ingest.staged_zone import gate_and_stage, write_feedback
     from credit_platform.settings import Settings
-    from credit_platform.staging import gate_and_stage, write_feedback
 
     s = Settings.from_env()
     units = [u for u in registry().units.values() if any(o.item == "administrative_penalty" for o in u.items)]
-    warehouse_load.ensure_schema(s)
+    landing_load.ensure_schema(s)
     phases = {"land": 0.0, "gate_stage": 0.0, "load": 0.0}
     rows = accepted = 0
     outs = []
@@ -90,7 +90,7 @@ def _pipeline(files: list[str], q, offset: int = 0, barrier=None) -> None:
         p1 = time.perf_counter()
         out = gate_and_stage(s, b)
         p2 = time.perf_counter()
-        warehouse_load.load(s, out)
+        landing_load.load(s, out)
         phases["land"] += p1 - p0
         phases["gate_stage"] += p2 - p1
         phases["load"] += time.perf_counter() - p2
@@ -111,7 +111,7 @@ def _pipeline(files: list[str], q, offset: int = 0, barrier=None) -> None:
 def _gate_only(files: list[str], q) -> None:
     """CPU seconds of gate 0 + gate 1 alone over the same files (from memory, as the load task gates them)."""
     from credit_platform import clock
-    from credit_platform.validation import validate_file
+    from credit_platform.gates.validation import validate_file
 
     today = clock.today()  # the pipeline's received date
     validate_file(Path(files[0]).read_bytes()[:200_000].rsplit(b"\n", 1)[0] + b"\n", "administrative_penalty",
@@ -196,7 +196,8 @@ def _fresh(s) -> None:
     """Empty landing schema and zones, and a checkpoint, so every measurement starts from the same state."""
     import psycopg
 
-    from credit_platform import object_store, services
+    from credit_platform import object_store
+    from credit_platform.dev import services
 
     services.up(s)
     with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:

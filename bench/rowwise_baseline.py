@@ -11,11 +11,11 @@ import csv
 import re
 from datetime import date
 
-from credit_platform.catalog import Catalog, Condition, Item
-from credit_platform.contracts import RECORD_REASONS
-from credit_platform.identifiers import org_code_status, resident_id_status, uscc_status
-from credit_platform.normalize import to_half_width
-from credit_platform.structure import header_map
+from credit_platform.catalog.items import Catalog, Condition, Item
+from credit_platform.gates.normalize import to_half_width
+from credit_platform.gates.record_contract import RECORD_REASONS
+from credit_platform.gates.structure import header_map
+from credit_platform.standards.identifiers import org_code_status, resident_id_status, uscc_status
 
 _PRIO = {r: i for i, r in enumerate(RECORD_REASONS)}
 _DATE = [re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"), re.compile(r"^(\d{4})(\d{2})(\d{2})$")]

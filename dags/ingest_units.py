@@ -9,8 +9,8 @@ from __future__ import annotations
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable, MultipleCronTriggerTimetable
 
-from credit_platform.dag_defaults import dag_kwargs
-from credit_platform.registry import CHANNEL_ZH, Unit, registry
+from credit_platform.catalog.registry import CHANNEL_ZH, Unit, registry
+from credit_platform.orchestration.defaults import dag_kwargs
 
 TZ = "Asia/Shanghai"
 
@@ -38,8 +38,8 @@ def build(unit: Unit):
     def ingest():
         @task
         def extract(channel: str) -> list[dict]:
-            from credit_platform.ingest import extract_and_land
-            from credit_platform.runtime import task_settings
+            from credit_platform.ingest.pipeline import extract_and_land
+            from credit_platform.orchestration.runtime import task_settings
 
             return extract_and_land(task_settings(), unit.code, channel)
 
@@ -49,8 +49,8 @@ def build(unit: Unit):
 
         @task(outlets=[landing_asset(ob.item) for ob in unit.items], max_active_tis_per_dagrun=2)
         def load(landed: dict) -> dict:
-            from credit_platform.ingest import ingest_batch
-            from credit_platform.runtime import task_settings
+            from credit_platform.ingest.pipeline import ingest_batch
+            from credit_platform.orchestration.runtime import task_settings
 
             return ingest_batch(task_settings(), landed)
 

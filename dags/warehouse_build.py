@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, AssetAny, dag, task
 
-from credit_platform.catalog import catalog
-from credit_platform.dag_defaults import dag_kwargs
+from credit_platform.catalog.items import catalog
+from credit_platform.orchestration.defaults import dag_kwargs
 
 LANDING_ASSETS = [Asset(name=f"landing.{code}", uri=f"credit://landing/{code}") for code in catalog().items]
 
@@ -22,12 +22,12 @@ LANDING_ASSETS = [Asset(name=f"landing.{code}", uri=f"credit://landing/{code}") 
 def warehouse_build():
     @task
     def dbt_build() -> dict:
-        from credit_platform import dbt_build as runner
-        from credit_platform import warehouse_load
-        from credit_platform.runtime import task_settings
+        from credit_platform.ingest import landing_load
+        from credit_platform.orchestration.runtime import task_settings
+        from credit_platform.warehouse import dbt_build as runner
 
         s = task_settings()
-        warehouse_load.ensure_schema(s)
+        landing_load.ensure_schema(s)
         outcome = runner.build(s, ["source:landing+"])
         if not outcome.success:
             raise RuntimeError(f"dbt build failed: {outcome.failed()[:20]}")

@@ -15,7 +15,7 @@ os.environ.setdefault("CP_SOURCE_API_BASE", "http://127.0.0.1:58091")
 
 import pytest
 
-from credit_platform import airflow_env, services
+from credit_platform.dev import airflow_env, services
 from credit_platform.settings import Settings
 
 SETTINGS = Settings.from_env()
@@ -34,4 +34,4 @@ def airflow_db(settings: Settings) -> Settings:
     return settings
 
 
-from credit_platform.dag_runner import load_dag_module, run_dag  # noqa: E402, F401  (re-exported for tests)
+from credit_platform.dev.dag_runner import load_dag_module, run_dag  # noqa: E402, F401  (re-exported for tests)

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from credit_platform import channels, warehouse_load
-from credit_platform.registry import ChannelSpec, Obligation, registry
+from credit_platform.catalog.registry import ChannelSpec, Obligation, registry
+from credit_platform.ingest import channels, landing_load
 
 
 class _Stub(BaseHTTPRequestHandler):
@@ -32,7 +32,7 @@ class _Stub(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def stub(settings) -> Iterator[tuple[str, type[_Stub]]]:
-    warehouse_load.ensure_schema(settings)
+    landing_load.ensure_schema(settings)
     handler = type("Stub", (_Stub,), {})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 
 from credit_platform import clock
-from credit_platform.validation import validate_file
+from credit_platform.gates.validation import validate_file
 
 ROOT = Path(__file__).resolve().parents[1]
 

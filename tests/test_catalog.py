@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from credit_platform.catalog import CONTRACTS_DIR, CatalogError, load_catalog
-from credit_platform.registry import load_registry
+from credit_platform.catalog.items import CONTRACTS_DIR, CatalogError, load_catalog
+from credit_platform.catalog.registry import load_registry
 
 CLI = str(Path(sys.executable).parent / "credit-platform")
 

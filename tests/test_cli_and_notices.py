@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from credit_platform import notices
+from credit_platform.notify import notices
 
 CLI = str(Path(sys.executable).parent / "credit-platform")
 

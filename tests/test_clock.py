@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from credit_platform.clock import BEIJING, beijing_date, today
-from credit_platform.dag_defaults import interval_day
+from credit_platform.orchestration.defaults import interval_day
 
 
 def test_an_evening_in_utc_is_the_next_day_in_beijing():

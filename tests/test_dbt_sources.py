@@ -5,8 +5,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from credit_platform import dbt_build, dbt_codegen, landing_schema
-from credit_platform.catalog import catalog
+from credit_platform.catalog.items import catalog
+from credit_platform.landing import schema as landing_schema
+from credit_platform.warehouse import dbt_build, dbt_codegen
 
 
 def test_generated_files_are_current():

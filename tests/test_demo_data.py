@@ -9,8 +9,9 @@ from datetime import date
 
 import psycopg
 
-from credit_platform import demo_data, object_store, services
-from credit_platform.registry import registry
+from credit_platform import object_store
+from credit_platform.catalog.registry import registry
+from credit_platform.dev import demo_data, services
 
 
 def test_feed_reaches_every_channel_and_writes_ground_truth(settings):
@@ -18,7 +19,7 @@ def test_feed_reaches_every_channel_and_writes_ground_truth(settings):
                             bucket_prefix="feedtest-")
     services.pg_ensure_role_and_db(s)
     services.ensure_buckets(s)
-    from credit_platform import warehouse_load
+    from credit_platform.ingest import landing_load
 
     with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
         conn.execute("drop schema if exists online_fill cascade")
@@ -28,7 +29,7 @@ def test_feed_reaches_every_channel_and_writes_ground_truth(settings):
     c = object_store.client(s)
     for obj in c.list_objects(s.bucket("inbox"), recursive=True):
         c.remove_object(s.bucket("inbox"), obj.object_name)
-    warehouse_load.ensure_schema(s)
+    landing_load.ensure_schema(s)
     day = date(2026, 11, 20)
     for p in (s.home / f"demo-fed-{s.pg_database}-{day}", demo_data.truth_path(s, day)):
         p.unlink(missing_ok=True)

@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
-from credit_platform.catalog import catalog
-from credit_platform.generator import GenSpec, generate_rows, write_csv
-from credit_platform.identifiers import resident_id_status, uscc_status
-from credit_platform.validation import validate_file
-from credit_platform.workdays import is_workday
+from credit_platform.catalog.items import catalog
+from credit_platform.catalog.workdays import is_workday
+from credit_platform.dev.generator import GenSpec, generate_rows, write_csv
+from credit_platform.gates.validation import validate_file
+from credit_platform.standards.identifiers import resident_id_status, uscc_status
 
 RECEIVED = date(2026, 11, 20)
 

@@ -14,8 +14,8 @@ from datetime import date
 
 import pytest
 
-from credit_platform.generator import GenSpec, generate_rows, write_csv, write_xlsx
-from credit_platform.validation import validate_file
+from credit_platform.dev.generator import GenSpec, generate_rows, write_csv, write_xlsx
+from credit_platform.gates.validation import validate_file
 
 RECEIVED = date(2026, 11, 20)
 CASES = 60

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credit_platform import identifiers as ids
-from credit_platform.contracts import identifier_checks
+from credit_platform.gates.record_contract import identifier_checks
+from credit_platform.standards import identifiers as ids
 
 
 @pytest.mark.parametrize("code", ["91350100M000100Y43", "11230500001755309F", "91230500MA1B3N1N2M", "91210100MA0PQR128P"])

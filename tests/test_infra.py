@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from credit_platform.airflow_env import connection_uris
+from credit_platform.dev.airflow_env import connection_uris
 from credit_platform.settings import ENV_VARS, REPO_ROOT, Settings
 
 INFRA = REPO_ROOT / "infra"

@@ -14,13 +14,14 @@ import polars as pl
 import psycopg
 import pytest
 
-from credit_platform import channels, clock, object_store, warehouse_load
-from credit_platform import simulated_sources as src
-from credit_platform.catalog import catalog
-from credit_platform.generator import GenSpec, generate_rows, write_csv
-from credit_platform.identifiers import resident_id_status
-from credit_platform.registry import Obligation
-from credit_platform.workdays import add_working_days, previous_workday
+from credit_platform import clock, object_store
+from credit_platform.catalog.items import catalog
+from credit_platform.catalog.registry import Obligation
+from credit_platform.catalog.workdays import add_working_days, previous_workday
+from credit_platform.dev import simulated_sources as src
+from credit_platform.dev.generator import GenSpec, generate_rows, write_csv
+from credit_platform.ingest import channels, landing_load
+from credit_platform.standards.identifiers import resident_id_status
 from tests.conftest import load_dag_module, run_dag
 
 TODAY = clock.today()  # the pipeline dates batches in Beijing time, not the host's
@@ -40,7 +41,7 @@ def env(airflow_db):
     for zone in ("inbox", "staged", "quarantine", "feedback"):
         for obj in c.list_objects(s.bucket(zone), recursive=True):
             c.remove_object(s.bucket(zone), obj.object_name)
-    warehouse_load.ensure_schema(s)
+    landing_load.ensure_schema(s)
     server = src.start_api_server(s)
     yield s
     server.shutdown()
@@ -231,7 +232,7 @@ def test_timeliness_is_measured_in_working_days(env, dags):
 def test_working_days_follow_the_official_calendar():
     import polars as pl
 
-    from credit_platform.staging import working_days_after
+    from credit_platform.ingest.staged_zone import working_days_after
 
     # National Day 2026: Oct 1-7 off, Saturday Oct 10 worked: (Sep 29, Oct 10] holds Sep 30, Oct 8, 9, 10.
     # Weekday arithmetic would count 8 (Sep 30, Oct 1, 2, 5, 6, 7, 8, 9).
@@ -296,7 +297,7 @@ def test_no_clear_id_number_in_landing_tables_rejections_or_feedback(env, dags, 
 
 
 def test_open_rejections_carry_their_age_in_working_days(env):
-    from credit_platform.workdays import working_days_between
+    from credit_platform.catalog.workdays import working_days_between
 
     s = env
     with psycopg.connect(s.pg_dsn()) as conn:
@@ -333,12 +334,12 @@ def test_a_file_outside_an_item_folder_is_set_aside_and_the_unit_told(env, dags)
 
 
 def test_frontend_db_on_the_units_own_connection(env, monkeypatch):
-    from credit_platform import channels
-    from credit_platform.registry import ChannelSpec, registry
+    from credit_platform.catalog.registry import ChannelSpec, registry
+    from credit_platform.ingest import channels
 
     s = env
     # the unit's own 前置机, named by an Airflow connection (here: another database on the local server)
-    from credit_platform import services
+    from credit_platform.dev import services
 
     services.pg_ensure_role_and_db(dataclasses.replace(s, pg_database="credit_frontend_unit"))
     monkeypatch.setenv("AIRFLOW_CONN_FE_LN_PSB", f"postgres://{s.pg_user}:{s.pg_password}@{s.pg_host}:{s.pg_port}"
@@ -353,22 +354,22 @@ def test_frontend_db_on_the_units_own_connection(env, monkeypatch):
 
 
 def test_load_reads_the_staged_zone_when_gate_ran_elsewhere(env, tmp_path):
-    from credit_platform import raw_zone
-    from credit_platform.staging import gate_and_stage
+    from credit_platform.ingest import raw_zone
+    from credit_platform.ingest.staged_zone import gate_and_stage
 
     s = env
     b = raw_zone.land(s, "ln_sci", "administrative_penalty", "batch_file", penalty_csv(tmp_path, rows=50, seed=61),
                       "csv", "test", datetime.now(UTC))
     out = gate_and_stage(s, b)
     out.staged_frames = []  # as if the gate had run in another task: only the staged Parquet is left
-    assert warehouse_load.load(s, out) == "loaded"
+    assert landing_load.load(s, out) == "loaded"
     assert q(s, "select count(*) from landing.administrative_penalty where batch_id = %s", b.batch_id) == [
         (out.accepted,)]
-    assert warehouse_load.load(s, out) == "already_loaded"
+    assert landing_load.load(s, out) == "already_loaded"
 
 
 def test_same_bytes_on_a_later_day_are_the_first_batch(env, tmp_path):
-    from credit_platform import raw_zone
+    from credit_platform.ingest import raw_zone
 
     s = env
     data = f"content never landed before {uuid.uuid4()}".encode()  # the raw zone is not emptied between runs
@@ -387,20 +388,20 @@ def test_landing_tables_from_before_the_index_was_dropped_are_migrated(env):
     with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
         conn.execute("alter table landing.utility_payment add primary key (batch_id, row_no)")
         conn.execute("drop table landing.schema_state")  # as in a database from before the schema was versioned
-    warehouse_load.ensure_schema(s)
+    landing_load.ensure_schema(s)
     assert q(s, "select count(*) from pg_constraint where conrelid = 'landing.utility_payment'::regclass"
                 " and contype = 'p'") == [(0,)]
 
 
 def test_a_large_batch_is_gated_from_disk_with_the_same_outcome(env, tmp_path, monkeypatch):
-    from credit_platform import raw_zone, staging
+    from credit_platform.ingest import raw_zone, staged_zone
 
     s = env
     b = raw_zone.land(s, "ln_sci", "administrative_penalty", "batch_file", penalty_csv(tmp_path, rows=80, seed=73),
                       "csv", "test", datetime.now(UTC))
-    in_memory = staging.gate_and_stage(s, b)
-    monkeypatch.setattr(staging, "IN_MEMORY_MAX", 0)
-    from_disk = staging.gate_and_stage(s, b)
+    in_memory = staged_zone.gate_and_stage(s, b)
+    monkeypatch.setattr(staged_zone, "IN_MEMORY_MAX", 0)
+    from_disk = staged_zone.gate_and_stage(s, b)
     assert (from_disk.rows, from_disk.accepted, from_disk.rejected) == (
         in_memory.rows, in_memory.accepted, in_memory.rejected) and in_memory.rejected > 0
     assert from_disk.rejections.equals(in_memory.rejections)
@@ -424,7 +425,7 @@ def test_odd_file_names_in_the_inbox_are_gated_by_content(env, dags, tmp_path):
 
 
 def test_file_extension_is_short_and_plain():
-    from credit_platform.channels import file_extension
+    from credit_platform.ingest.channels import file_extension
 
     assert [file_extension(n) for n in ["a.CSV", "b.xlsx ", "c", "d.", "e.c$v", "f." + "x" * 11, "g.tar.gz"]] == [
         "csv", "xlsx", "bin", "bin", "bin", "bin", "gz"]
@@ -432,7 +433,7 @@ def test_file_extension_is_short_and_plain():
 
 def test_a_file_replaced_in_the_inbox_during_a_run_is_kept_for_the_next(env, tmp_path):
     s = env
-    from credit_platform.registry import registry
+    from credit_platform.catalog.registry import registry
 
     unit = registry().unit("ln_tobacco")
     c = object_store.client(s)
@@ -451,7 +452,7 @@ def test_a_file_replaced_in_the_inbox_during_a_run_is_kept_for_the_next(env, tmp
 
 
 def test_an_entry_edited_while_it_is_pulled_goes_again_in_its_new_version(env):
-    from credit_platform.registry import registry
+    from credit_platform.catalog.registry import registry
 
     s = env
     records = _source_records(3, 97, "ED", unit_name="辽宁省民政厅")
@@ -470,9 +471,9 @@ def test_an_entry_edited_while_it_is_pulled_goes_again_in_its_new_version(env):
 
 
 def test_feedback_lost_to_a_crash_after_the_load_is_sent_on_the_retry(env, tmp_path):
-    from credit_platform.ingest import extract_and_land, ingest_batch
-    from credit_platform.raw_zone import LandedBatch
-    from credit_platform.staging import gate_and_stage
+    from credit_platform.ingest.pipeline import extract_and_land, ingest_batch
+    from credit_platform.ingest.raw_zone import LandedBatch
+    from credit_platform.ingest.staged_zone import gate_and_stage
 
     s = env
     src.drop_in_inbox(s, "ln_nr", "administrative_penalty", "crash.csv",
@@ -480,7 +481,7 @@ def test_feedback_lost_to_a_crash_after_the_load_is_sent_on_the_retry(env, tmp_p
     [landed] = extract_and_land(s, "ln_nr", "batch_file")
     batch = LandedBatch(**landed["batch"])
     # the load task dies right after its transaction commits: no workbook, no notice yet
-    assert warehouse_load.load(s, gate_and_stage(s, batch)) == "loaded"
+    assert landing_load.load(s, gate_and_stage(s, batch)) == "loaded"
     c = object_store.client(s)
 
     earlier = set(s.outbox_dir.glob("*.json"))  # the outbox outlives the test database
@@ -503,7 +504,7 @@ def test_batches_from_before_feedback_was_recorded_count_as_sent(env):
     with psycopg.connect(s.pg_dsn()) as conn:
         conn.execute("alter table landing.batches drop column feedback_sent_at")
         conn.execute("update landing.schema_state set version = 'an older one'")
-    warehouse_load.ensure_schema(s)
+    landing_load.ensure_schema(s)
     assert q(s, "select count(*) from landing.batches where (rejected > 0 or batch_error_reason is not null)"
                 " and feedback_sent_at is null") == [(0,)]
     assert q(s, "select count(*) from landing.batches where rejected > 0") != [(0,)]
@@ -512,7 +513,7 @@ def test_batches_from_before_feedback_was_recorded_count_as_sent(env):
 def test_the_inbox_is_landed_one_file_at_a_time(env):
     import tracemalloc
 
-    from credit_platform.ingest import extract_and_land
+    from credit_platform.ingest.pipeline import extract_and_land
 
     s = env
     size, files = 4 << 20, 6
@@ -534,8 +535,8 @@ def test_the_inbox_is_landed_one_file_at_a_time(env):
 
 
 def test_a_front_end_table_in_local_time_loses_nothing_whatever_the_servers_zones(env, monkeypatch):
-    from credit_platform import services
-    from credit_platform.registry import ChannelSpec, registry
+    from credit_platform.catalog.registry import ChannelSpec, registry
+    from credit_platform.dev import services
 
     s = env
     own = dataclasses.replace(s, pg_database="credit_frontend_tz", frontend_database="credit_frontend_tz")
@@ -572,13 +573,13 @@ def test_a_front_end_table_in_local_time_loses_nothing_whatever_the_servers_zone
 
 def test_a_current_schema_is_ensured_without_waiting_for_readers(env, monkeypatch):
     s = env
-    warehouse_load.ensure_schema(s)
+    landing_load.ensure_schema(s)
     # a long reader of the landing views, e.g. a dbt build; any lock ensure took on them would wait for it
     with psycopg.connect(s.pg_dsn()) as reader:
         reader.execute("select count(*) from landing.open_rejections").fetchone()
         reader.execute("lock table online_fill.entries in share row exclusive mode")  # a clerk's edit, say
         monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=2000")  # fail instead of hanging
-        warehouse_load.ensure_schema(s)
+        landing_load.ensure_schema(s)
         reader.rollback()
 
 

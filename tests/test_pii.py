@@ -8,7 +8,7 @@ import json
 
 import polars as pl
 
-from credit_platform.pii import keyed_hash, masked, stable_key_hash
+from credit_platform.standards.pii import keyed_hash, masked, stable_key_hash
 
 
 def test_keyed_hash_is_hmac_sha256_and_keeps_nulls():
@@ -31,7 +31,7 @@ def test_masked_keeps_region_prefix_and_last_four_only():
 
 
 def test_id_shaped_numbers_in_free_text_are_masked():
-    from credit_platform.pii import redact_ids
+    from credit_platform.standards.pii import redact_ids
 
     assert redact_ids("第3行 21010219800101001X 无法解析; old 210102800101001") == (
         "第3行 2101**********001X 无法解析; old 2101*******1001")
@@ -43,7 +43,7 @@ def test_id_shaped_numbers_in_free_text_are_masked():
 def test_a_batch_error_never_carries_a_clear_id_number(tmp_path):
     from datetime import date
 
-    from credit_platform.validation import validate_file
+    from credit_platform.gates.validation import validate_file
 
     # a binary file named after a person's ID number: gate 0 quotes the file name in its message
     path = tmp_path / "21010219800101001X.dat"

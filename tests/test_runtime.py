@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from credit_platform.runtime import task_settings
+from credit_platform.orchestration.runtime import task_settings
 
 
 def test_task_settings_follow_the_airflow_connections(airflow_db, monkeypatch):

@@ -8,7 +8,7 @@ import socket
 import psutil
 import pytest
 
-from credit_platform import services
+from credit_platform.dev import services
 
 
 def _free_port() -> int:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from credit_platform.contracts import BATCH_REASONS, RECORD_REASONS
-from credit_platform.generator import GenSpec, write_csv, write_xlsx
+from credit_platform.dev.generator import GenSpec, write_csv, write_xlsx
+from credit_platform.gates.record_contract import BATCH_REASONS, RECORD_REASONS
 
 CLI = str(Path(sys.executable).parent / "credit-platform")
 RECEIVED = date(2026, 11, 20)
@@ -97,7 +97,7 @@ def test_quoted_newlines_crlf_and_header_variants(tmp_path):
 
 
 def test_national_codes_as_headers_and_full_width_normalisation(tmp_path):
-    from credit_platform.catalog import catalog
+    from credit_platform.catalog.items import catalog
 
     item = catalog().item("administrative_penalty")
     names = {f.name: f.code for f in item.fields}
@@ -233,7 +233,7 @@ def test_transcoded_copy_of_a_gbk_file_is_removed(tmp_path, monkeypatch):
     """A GB18030 batch is transcoded to UTF-8 in a temp dir; that copy holds clear ID numbers and must go."""
     import tempfile
 
-    from credit_platform.validation import validate_file
+    from credit_platform.gates.validation import validate_file
 
     scratch = tmp_path / "scratch"
     scratch.mkdir()
@@ -249,7 +249,7 @@ def test_transcoded_copy_of_a_gbk_file_is_removed(tmp_path, monkeypatch):
 @pytest.mark.parametrize("fmt", ["utf-8", "utf-8-sig", "gb18030", "xlsx"])
 def test_a_batch_in_memory_reads_exactly_like_the_file(tmp_path, fmt):
     """Ingestion gates the raw-zone bytes without a temp file; the result must not depend on that."""
-    from credit_platform.validation import validate_file
+    from credit_platform.gates.validation import validate_file
 
     spec = GenSpec("administrative_penalty", 300, seed=5, rates=ALL_REASONS, received_on=RECEIVED)
     if fmt == "xlsx":
@@ -265,7 +265,7 @@ def test_a_batch_in_memory_reads_exactly_like_the_file(tmp_path, fmt):
 
 
 def test_json_lines_in_memory(tmp_path):
-    from credit_platform.validation import validate_file
+    from credit_platform.gates.validation import validate_file
 
     data = b'{"CF_WSH": "x"}\n{"CF_WSH": "y"}\n'
     report = validate_file(data, "administrative_penalty", RECEIVED, name="api.jsonl")

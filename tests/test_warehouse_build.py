@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
-from credit_platform.catalog import catalog
+from credit_platform.catalog.items import catalog
 from tests.conftest import load_dag_module, run_dag
 
 
@@ -19,20 +19,22 @@ def test_triggered_by_every_landing_asset_not_the_clock(airflow_db):
 
 
 def test_dbt_build_passes_on_ingested_data(airflow_db):
-    from credit_platform import clock, ingest, simulated_sources, warehouse_load
-    from credit_platform.generator import GenSpec, generate_rows
+    from credit_platform import clock
+    from credit_platform.dev import simulated_sources
+    from credit_platform.dev.generator import GenSpec, generate_rows
+    from credit_platform.ingest import landing_load, pipeline
 
     s = airflow_db
-    warehouse_load.ensure_schema(s)
+    landing_load.ensure_schema(s)
     # natural persons, code lists, dates and amounts of several items, through the real ingestion
     for item in ("administrative_penalty", "administrative_license", "serious_dishonesty_list"):
         spec = GenSpec(item, 40, seed=77, defect_rate=0.1, received_on=clock.today(), unit_name="辽宁省财政厅",
                        seq_prefix="WB")
         simulated_sources.enter_online(s, "ln_finance", item, [rec for rec, _ in generate_rows(spec)])
-    landed = ingest.extract_and_land(s, "ln_finance", "online_fill")
+    landed = pipeline.extract_and_land(s, "ln_finance", "online_fill")
     assert len(landed) == 3
     for batch in landed:
-        assert ingest.ingest_batch(s, batch)["accepted"] > 0
+        assert pipeline.ingest_batch(s, batch)["accepted"] > 0
     run = run_dag(load_dag_module("warehouse_build").warehouse_build())
     assert run.state == "success"
     with psycopg.connect(s.pg_dsn()) as conn:

@@ -10,10 +10,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from credit_platform import services, warehouse_load, workdays
-from credit_platform.catalog import CONTRACTS_DIR, CatalogError
-from credit_platform.landing_schema import fill_calendar
-from credit_platform.workdays import OfficialCalendar, load_arrangements
+from credit_platform.catalog import workdays
+from credit_platform.catalog.items import CONTRACTS_DIR, CatalogError
+from credit_platform.catalog.workdays import OfficialCalendar, load_arrangements
+from credit_platform.dev import services
+from credit_platform.ingest import landing_load
+from credit_platform.landing.schema import fill_calendar
 
 # A made-up arrangement for a year the pinned package does not cover (2027 at the time of writing), written
 # as an office would write the published one. Test data only: not the real 2027 arrangement.
@@ -81,7 +83,7 @@ def test_the_warehouse_calendar_follows_a_new_arrangement(settings, tmp_path):
         conn.execute("create schema landing")  # a calendar from before `source` existed
         conn.execute("create table landing.calendar (day date primary key, is_workday boolean not null,"
                      " workday_seq integer not null)")
-    warehouse_load.ensure_schema(s)
+    landing_load.ensure_schema(s)
 
     def days(*which: date) -> list[tuple]:
         with psycopg.connect(s.pg_dsn()) as conn:
@@ -91,7 +93,7 @@ def test_the_warehouse_calendar_follows_a_new_arrangement(settings, tmp_path):
     jan = (date(2030, 1, 1), date(2030, 1, 2))
     before = days(*jan)
     assert [r[:3] for r in before] == [(jan[0], True, "weekdays"), (jan[1], True, "weekdays")]
-    warehouse_load.ensure_schema(s)
+    landing_load.ensure_schema(s)
     assert days(*jan) == before, "an unchanged calendar is not rewritten"
 
     with psycopg.connect(s.pg_dsn()) as conn:

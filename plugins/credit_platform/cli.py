@@ -11,7 +11,8 @@ from pathlib import Path
 
 import typer
 
-from credit_platform import airflow_env, clock, services
+from credit_platform import clock
+from credit_platform.dev import airflow_env, services
 from credit_platform.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Public credit data platform (公共信用信息平台).")
@@ -91,7 +92,7 @@ def airflow_standalone() -> None:
 @app.command()
 def demo() -> None:
     """Bring the services up, run the platform's DAGs and show what they produced."""
-    from credit_platform import demo as demo_mod
+    from credit_platform.dev import demo as demo_mod
 
     try:
         sys.exit(demo_mod.run(Settings.from_env()))
@@ -122,8 +123,8 @@ def validate(
     received_on: str = typer.Option(None, "--received-on", help="YYYY-MM-DD; default today"),
 ) -> None:
     """Check one file against the catalog; prints ONE JSON object (exit 0 read, 2 batch error)."""
-    from credit_platform.catalog import CatalogError
-    from credit_platform.validation import validate_file
+    from credit_platform.catalog.items import CatalogError
+    from credit_platform.gates.validation import validate_file
 
     try:
         day = date.fromisoformat(received_on) if received_on else clock.today()
@@ -154,9 +155,9 @@ def generate(
     received_on: str = typer.Option(None, "--received-on", help="YYYY-MM-DD; default today"),
 ) -> None:
     """Write synthetic records of one item with planted defects and their ground truth."""
-    from credit_platform.catalog import CatalogError
-    from credit_platform.contracts import RECORD_REASONS
-    from credit_platform.generator import GenSpec, write_csv, write_xlsx
+    from credit_platform.catalog.items import CatalogError
+    from credit_platform.dev.generator import GenSpec, write_csv, write_xlsx
+    from credit_platform.gates.record_contract import RECORD_REASONS
 
     day = date.fromisoformat(received_on) if received_on else clock.today()
     rates = None
@@ -186,10 +187,10 @@ app.add_typer(contracts_app, name="contracts")
 @contracts_app.command("check")
 def contracts_check() -> None:
     """Load and cross-check contracts/ and verify generated files are current."""
-    from credit_platform import dbt_codegen
-    from credit_platform.catalog import CatalogError, load_catalog
-    from credit_platform.registry import load_registry
-    from credit_platform.workdays import load_arrangements
+    from credit_platform.catalog.items import CatalogError, load_catalog
+    from credit_platform.catalog.registry import load_registry
+    from credit_platform.catalog.workdays import load_arrangements
+    from credit_platform.warehouse import dbt_codegen
 
     try:
         cat = load_catalog()
@@ -209,7 +210,7 @@ def contracts_check() -> None:
 @contracts_app.command("generate")
 def contracts_generate() -> None:
     """Write the dbt sources and tests generated from the catalog."""
-    from credit_platform import dbt_codegen
+    from credit_platform.warehouse import dbt_codegen
 
     for path in dbt_codegen.write_all():
         typer.echo(f"wrote {path}")

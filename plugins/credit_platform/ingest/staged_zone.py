@@ -1,0 +1,215 @@
+"""Gates 0 and 1 over a landed batch: accepted records → staged Parquet, rejected → quarantine + feedback.
+
+What is staged is already safe for the warehouse: normalised values, typed dates, natural persons' ID
+numbers replaced by keyed hash + masked form, a stable natural-key hash, and the on-time flag measured
+against the item's deadline on China's working-day calendar.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from credit_platform import object_store
+from credit_platform.catalog.items import Catalog, Item, catalog
+from credit_platform.catalog.workdays import is_workday
+from credit_platform.gates.record_contract import Validated, _date_expr
+from credit_platform.gates.structure import ROW
+from credit_platform.gates.validation import validate_file
+from credit_platform.ingest import feedback
+from credit_platform.ingest.raw_zone import LandedBatch
+from credit_platform.landing.schema import item_columns
+from credit_platform.settings import Settings
+from credit_platform.standards.pii import keyed_hash, masked, stable_key_hash
+
+IN_MEMORY_MAX = 256 << 20  # bytes; larger batches are gated from a temp file
+
+
+@dataclass
+class GateOutcome:
+    batch: LandedBatch
+    rows: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    encoding: str | None = None
+    batch_error: dict | None = None
+    staged_keys: list[str] = field(default_factory=list)
+    quarantine_keys: list[str] = field(default_factory=list)
+    feedback_key: str | None = None
+    rejections: pl.DataFrame | None = None  # row, field, reason, message_zh, natural_key_hash
+    seconds: float = 0.0
+    # what the feedback workbook is made of (rejected records as shown, problems with values); written after
+    # the load by `write_feedback`, so the workbook never describes a batch the ledger does not have
+    shown: pl.DataFrame | None = None
+    problems: pl.DataFrame | None = None
+    # the staged frames themselves, when gate and load run in one process (the S3 copy is the durable one)
+    staged_frames: list[pl.DataFrame] = field(default_factory=list, repr=False)
+
+    @property
+    def status(self) -> str:
+        if self.batch_error or (self.rows and self.accepted == 0):
+            return "rejected"
+        return "partially_rejected" if self.rejected else "loaded"
+
+
+def _prefix(b: LandedBatch) -> str:
+    return f"{b.item}/{b.unit}/dt={b.received_date.isoformat()}/{b.batch_id}"
+
+
+def key_text(item: Item) -> pl.Expr:
+    return pl.concat_str([pl.col(k) for k in item.natural_key], separator="\x1f")
+
+
+def with_key_hash(frame: pl.DataFrame, item: Item) -> pl.DataFrame:
+    keys = frame.select(key_text(item)).to_series()
+    return frame.with_columns(stable_key_hash(keys).alias("natural_key_hash"))
+
+
+def working_days_after(decisions: pl.Series, received: date) -> pl.Series:
+    """Working days in (decision, received] for each decision date (null stays null)."""
+    valid = decisions.drop_nulls()
+    if valid.is_empty():
+        return pl.Series([None] * len(decisions), dtype=pl.Int64)
+    start = min(valid.min(), received)
+    days = pl.date_range(start, received, "1d", eager=True)
+    flags = pl.Series([is_workday(d) for d in days.to_list()], dtype=pl.Int64)
+    # count of working days strictly after each date, up to and including `received`
+    after = flags.reverse().cum_sum().reverse() - flags
+    table = pl.DataFrame({"d": days, "n": after})
+    return pl.DataFrame({"d": decisions}).join(table, on="d", how="left", maintain_order="left")["n"]
+
+
+def staged_frame(v: Validated, item: Item, batch: LandedBatch, id_key: str) -> pl.DataFrame:
+    acc = v.frame.filter(v.accepted)
+    acc = with_key_hash(acc, item)
+    exprs: list[pl.Expr] = [
+        pl.lit(batch.batch_id).alias("batch_id"), pl.col(ROW).cast(pl.Int32).alias("row_no"),
+        pl.lit(batch.unit).alias("unit_code"), pl.lit(batch.channel).alias("channel"),
+        pl.lit(batch.received_at).alias("received_at"), pl.col("natural_key_hash"),
+    ]
+    if item.deadline:
+        lag = working_days_after(acc.select(_date_expr(item.deadline.from_)).to_series(), batch.received_date)
+        acc = acc.with_columns(lag.alias("__lag"))
+        exprs.append((pl.col("__lag") <= item.deadline.working_days).alias("on_time"))
+    else:
+        exprs.append(pl.lit(None, dtype=pl.Boolean).alias("on_time"))
+    for col in item_columns(item):
+        f = col.field
+        if f is None:
+            continue
+        if col.kind == "hash":
+            acc = acc.with_columns(keyed_hash(acc.get_column(f.code), id_key).alias(col.name))
+            exprs.append(pl.col(col.name))
+        elif col.kind == "masked":
+            exprs.append(masked(pl.col(f.code)).alias(col.name))
+        elif f.type == "date":
+            exprs.append(_date_expr(f.code).alias(col.name))
+        else:
+            exprs.append(pl.col(f.code).alias(col.name))
+    return acc.select(exprs)
+
+
+def display_frame(frame: pl.DataFrame, item: Item) -> pl.DataFrame:
+    """Rejected records as shown to people: personal ID numbers masked."""
+    personal = [f.code for f in item.fields if f.personal_id]
+    return frame.with_columns([masked(pl.col(c)).alias(c) for c in personal])
+
+
+def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) -> GateOutcome:
+    cat = cat or catalog()
+    item = cat.item(batch.item)
+    started = time.monotonic()
+    c = object_store.client(s)
+    out = GateOutcome(batch=batch)
+    prefix = _prefix(batch)
+    rejected_records: list[pl.DataFrame] = []
+    problems: list[pl.DataFrame] = []
+    staged_parts: list[pl.DataFrame] = []
+    personal = [f.code for f in item.fields if f.personal_id]
+
+    def on_chunk(v: Validated) -> None:
+        if int(v.accepted.sum()):
+            staged_parts.append(staged_frame(v, item, batch, s.id_hash_key))
+        if v.rejections.height:
+            rej_rows = v.frame.filter(~v.accepted)
+            rejected_records.append(with_key_hash(rej_rows, item))
+            shown = v.rejections.with_columns(
+                pl.when(pl.col("field").is_in(personal)).then(masked(pl.col("value"))).otherwise(pl.col("value"))
+                .alias("value"))
+            problems.append(shown.select("row", "field", "value"))
+
+    if batch.bytes <= IN_MEMORY_MAX:  # the usual extract: no round trip through the disk
+        report = validate_file(object_store.get(c, s.bucket("raw"), batch.raw_key), batch.item,
+                               batch.received_date, on_chunk=on_chunk, cat=cat, name=f"batch.{batch.ext}")
+    else:  # a very large file streams from disk, so memory stays bounded by the chunk size
+        with tempfile.TemporaryDirectory(prefix="credit-gate-") as tmp:
+            path = Path(tmp) / f"batch.{batch.ext}"
+            c.fget_object(s.bucket("raw"), batch.raw_key, str(path))
+            report = validate_file(path, batch.item, batch.received_date, on_chunk=on_chunk, cat=cat)
+    out.rows, out.accepted, out.rejected, out.encoding = report.rows, report.accepted, report.rejected, report.encoding
+
+    if report.batch_error:
+        out.batch_error = report.batch_error
+        qkey = f"{prefix}.batch_error.json"
+        object_store.put(c, s.bucket("quarantine"), qkey, json.dumps(
+            {"batch": batch.manifest(), "batch_error": report.batch_error}, ensure_ascii=False).encode())
+        out.quarantine_keys.append(qkey)
+        out.feedback_key = feedback_key(batch)
+        out.rejections = pl.DataFrame(schema={"row": pl.Int64, "field": pl.Utf8, "reason": pl.Utf8,
+                                              "message_zh": pl.Utf8, "natural_key_hash": pl.Utf8})
+        out.seconds = time.monotonic() - started
+        return out
+
+    for i, part in enumerate(staged_parts):
+        key = f"{prefix}/part-{i:04d}.parquet"
+        buf = io.BytesIO()
+        part.write_parquet(buf, compression="lz4")  # ≈ 1.7× the bytes of zstd for ⅔ of its CPU time
+        object_store.put(c, s.bucket("staged"), key, buf.getvalue())
+        out.staged_keys.append(key)
+    out.staged_frames = staged_parts
+
+    rej = pl.DataFrame(report.rejections, schema={"row": pl.Int64, "field": pl.Utf8, "reason": pl.Utf8,
+                                                  "message_zh": pl.Utf8})
+    if rej.height:
+        records = pl.concat(rejected_records)
+        rej = rej.join(records.select(pl.col(ROW).alias("row"), "natural_key_hash"), on="row", how="left")
+        shown = display_frame(records, item)
+        rej = rej.join(pl.concat(problems), on=["row", "field"], how="left")
+        qkey = f"{prefix}.rejected.parquet"
+        buf = io.BytesIO()
+        shown.join(rej.group_by("row").agg(pl.col("reason").str.join(",").alias("reasons")),
+                   left_on=ROW, right_on="row", how="left").write_parquet(buf)
+        object_store.put(c, s.bucket("quarantine"), qkey, buf.getvalue())
+        out.quarantine_keys.append(qkey)
+        out.feedback_key = feedback_key(batch)
+        out.shown, out.problems = shown, rej
+        rej = rej.drop("value")
+    else:
+        rej = rej.with_columns(pl.lit(None, dtype=pl.Utf8).alias("natural_key_hash"))
+    out.rejections = rej
+    out.seconds = time.monotonic() - started
+    return out
+
+
+def write_feedback(s: Settings, out: GateOutcome, cat: Catalog | None = None) -> str | None:
+    """The unit's feedback workbook for a batch with problems (idempotent: same batch, same key)."""
+    if not out.feedback_key:
+        return None
+    c = object_store.client(s)
+    if out.batch_error:
+        data = feedback.batch_error_workbook(out.batch_error["reason"], out.batch_error["message_zh"])
+    else:
+        data = feedback.workbook((cat or catalog()).item(out.batch.item), out.shown, out.problems)
+    object_store.put(c, s.bucket("feedback"), out.feedback_key, data)
+    return out.feedback_key
+
+
+def feedback_key(b: LandedBatch) -> str:
+    return f"{b.unit}/{b.item}/dt={b.received_date.isoformat()}/{b.batch_id}-问题数据清单.xlsx"

@@ -1,0 +1,240 @@
+"""PostgreSQL landing tables, one per catalog item, derived from the catalog.
+
+Every landing row carries its batch and row number (provenance), the unit and channel it came through,
+when it was received and whether it was on time. Natural persons' ID numbers never land in clear text:
+their columns become `<code>_hash` (HMAC, for joins) and `<code>_masked` (for display).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+
+from credit_platform.catalog.items import Catalog, FieldSpec, Item
+from credit_platform.catalog.workdays import OfficialCalendar, official_calendar
+
+SCHEMA = "landing"
+
+LEDGER_DDL = f"""
+create schema if not exists {SCHEMA};
+create table if not exists {SCHEMA}.batches (
+    batch_id text primary key,
+    unit_code text not null,
+    item_code text not null,
+    channel text not null,
+    source_ref text,
+    received_at timestamptz not null,
+    raw_key text,
+    sha256 text not null,
+    bytes bigint not null,
+    encoding text,
+    rows integer not null,
+    accepted integer not null,
+    rejected integer not null,
+    status text not null check (status in ('loaded', 'partially_rejected', 'rejected')),
+    batch_error_reason text,
+    batch_error_detail text,
+    timings jsonb,
+    loaded_at timestamptz not null default now(),
+    feedback_sent_at timestamptz,  -- when the unit was sent its feedback (batches with problems only)
+    check (rows = accepted + rejected)
+);
+create table if not exists {SCHEMA}.rejections (
+    batch_id text not null references {SCHEMA}.batches (batch_id),
+    row_no integer not null,
+    field_code text not null,
+    reason text not null,
+    message_zh text not null,
+    natural_key_hash text,
+    unit_code text not null,
+    item_code text not null,
+    received_at timestamptz not null,
+    corrected_by_batch text,
+    corrected_at timestamptz,
+    primary key (batch_id, row_no, field_code)
+);
+-- open rejections are looked up by unit, item and natural key when a later batch may correct them
+create index if not exists rejections_open on {SCHEMA}.rejections (unit_code, item_code, natural_key_hash)
+    where corrected_by_batch is null;
+"""
+
+CHANNEL_STATE_DDL = f"""
+create table if not exists {SCHEMA}.extract_watermarks (
+    unit_code text not null,
+    item_code text not null,
+    channel text not null,
+    watermark timestamptz not null,
+    updated_at timestamptz not null default now(),
+    primary key (unit_code, item_code, channel)
+);
+create table if not exists {SCHEMA}.extracted_rows (
+    unit_code text not null,
+    item_code text not null,
+    channel text not null,
+    source_key text not null,
+    version_hash text not null,
+    batch_id text not null,
+    primary key (unit_code, item_code, channel, source_key, version_hash)
+);
+create schema if not exists online_fill;
+create table if not exists online_fill.entries (
+    entry_id bigserial primary key,
+    unit_code text not null,
+    item_code text not null,
+    payload jsonb not null,
+    entered_by text,
+    entered_at timestamptz not null default now(),
+    pulled_batch text
+);
+create index if not exists entries_unpulled on online_fill.entries (unit_code, item_code) where pulled_batch is null;
+"""
+
+CALENDAR_DDL = f"""
+create table if not exists {SCHEMA}.calendar (
+    day date primary key,
+    is_workday boolean not null,
+    workday_seq integer not null  -- working days from the start of the table up to and including `day`
+);
+-- Open rejections with their age in working days on China's official calendar (整改 tracking).
+create or replace view {SCHEMA}.open_rejections as
+select r.*,
+       (select c2.workday_seq from {SCHEMA}.calendar c2 where c2.day = (now() at time zone 'Asia/Shanghai')::date)
+       - c1.workday_seq as age_working_days
+from {SCHEMA}.rejections r
+join {SCHEMA}.calendar c1 on c1.day = (r.received_at at time zone 'Asia/Shanghai')::date
+where r.corrected_by_batch is null;
+"""
+
+CALENDAR_START, CALENDAR_END = date(2020, 1, 1), date(2030, 12, 31)
+
+
+def fill_calendar(conn, cal: OfficialCalendar | None = None) -> None:
+    """Write the working-day calendar when it differs from the official one (a package update or a new
+    arrangement in contracts/calendar.yaml changes it; otherwise this is a no-op)."""
+    cal = cal or official_calendar()
+    rows, seq = [], 0
+    for i in range((CALENDAR_END - CALENDAR_START).days + 1):
+        d = CALENDAR_START + timedelta(days=i)
+        w, source = cal.day(d)
+        seq += w
+        rows.append((d, w, seq, source))
+    # compared by fingerprint: one short answer instead of every day of the table on every ensure
+    text = "\n".join(f"{d.isoformat()}|{'t' if w else 'f'}|{q}|{src}" for d, w, q, src in rows)
+    have = conn.execute(f"select md5(coalesce(string_agg(day::text || '|' || case when is_workday then 't' else 'f'"
+                        f" end || '|' || workday_seq || '|' || source, E'\\n' order by day), ''))"
+                        f" from {SCHEMA}.calendar").fetchone()[0]
+    if have == hashlib.md5(text.encode()).hexdigest():
+        return
+    conn.execute(f"delete from {SCHEMA}.calendar")
+    with conn.cursor().copy(f"copy {SCHEMA}.calendar (day, is_workday, workday_seq, source) from stdin") as cp:
+        for r in rows:
+            cp.write_row(r)
+
+
+PROVENANCE_COLUMNS: list[tuple[str, str]] = [
+    ("batch_id", "text not null"),
+    ("row_no", "integer not null"),
+    ("unit_code", "text not null"),
+    ("channel", "text not null"),
+    ("received_at", "timestamptz not null"),
+    ("natural_key_hash", "text not null"),
+    ("on_time", "boolean"),
+]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    field: FieldSpec | None = None
+    kind: str = "value"  # value | hash | masked | provenance
+
+
+def field_columns(f: FieldSpec) -> list[Column]:
+    base = f.code.lower()
+    if f.personal_id:
+        return [Column(f"{base}_hash", "text", f, "hash"), Column(f"{base}_masked", "text", f, "masked")]
+    sql = {"date": "date", "decimal": "numeric(18, 6)"}.get(f.type, "text")
+    return [Column(base, sql, f)]
+
+
+def item_columns(item: Item) -> list[Column]:
+    cols = [Column(n, t, None, "provenance") for n, t in PROVENANCE_COLUMNS]
+    for f in item.fields:
+        cols += field_columns(f)
+    return cols
+
+
+def table_ddl(item: Item) -> str:
+    # No primary key: (batch_id, row_no) is unique by construction — a batch's rows are copied only in the
+    # transaction that inserts its ledger row (primary key on batches.batch_id) and row numbers are unique
+    # within a file — and the warehouse build tests it (dbt `unique` on the sources). The index would cost
+    # every load about a fifth of its PostgreSQL time.
+    cols = ",\n    ".join(f"{c.name} {c.sql_type}" for c in item_columns(item))
+    return f"create table if not exists {SCHEMA}.{item.table} (\n    {cols}\n);\n"
+
+
+def all_ddl(cat: Catalog) -> str:
+    return LEDGER_DDL + CHANNEL_STATE_DDL + "\n".join(table_ddl(item) for item in cat.items.values())
+
+
+@cache
+def _this_module() -> bytes:
+    return Path(__file__).read_bytes()
+
+
+def schema_version(cat: Catalog) -> str:
+    """The catalog's tables and this module's DDL and migration steps: any change to either is a new version
+    (re-applying an unchanged schema is harmless), so there is no version number to forget to bump."""
+    return hashlib.md5(all_ddl(cat).encode() + _this_module()).hexdigest()
+
+
+def ensure(conn, cat: Catalog) -> None:
+    """Create or migrate the landing schema (idempotent). Every load calls this, so when the schema is already
+    the current one it takes no lock at all: `create or replace view` and `create index if not exists` lock
+    as if they changed something, and would queue every load behind any long reader (a dbt build)."""
+    version = schema_version(cat)
+    if _applied_version(conn) != version:
+        _apply(conn, cat)
+        conn.execute(f"insert into {SCHEMA}.schema_state (id, version) values (true, %s) on conflict (id)"
+                     " do update set version = excluded.version, applied_at = now()", (version,))
+    fill_calendar(conn)
+
+
+def _applied_version(conn) -> str | None:
+    if conn.execute("select to_regclass(%s)", (f"{SCHEMA}.schema_state",)).fetchone()[0] is None:
+        return None
+    row = conn.execute(f"select version from {SCHEMA}.schema_state").fetchone()
+    return row[0] if row else None
+
+
+def _apply(conn, cat: Catalog) -> None:
+    conn.execute(all_ddl(cat))
+    conn.execute(f"create table if not exists {SCHEMA}.schema_state (id boolean primary key check (id),"
+                 " version text not null, applied_at timestamptz not null default now())")
+    # landing tables created before the primary key was dropped (only when present: ALTER locks the table)
+    for (table,) in conn.execute(
+            "select conrelid::regclass::text from pg_constraint where contype = 'p'"
+            " and connamespace = %s::regnamespace and conname = any(%s)",
+            (SCHEMA, [f"{i.table}_pkey" for i in cat.items.values()])).fetchall():
+        conn.execute(f"alter table {table} drop constraint {table.split('.')[-1]}_pkey")
+    conn.execute(CALENDAR_DDL)
+    # where `is_workday` comes from: chinesecalendar, contracts (calendar.yaml) or weekdays (no arrangement known)
+    _add_column(conn, "calendar", "source", "text not null default 'chinesecalendar'")
+    # batches loaded before feedback delivery was recorded had theirs sent right after the load
+    _add_column(conn, "batches", "feedback_sent_at", "timestamptz",
+                backfill=f"update {SCHEMA}.batches set feedback_sent_at = loaded_at"
+                         " where rejected > 0 or batch_error_reason is not null")
+
+
+def _add_column(conn, table: str, column: str, ddl: str, backfill: str | None = None) -> None:
+    """Only when missing: ALTER TABLE locks the table even when there is nothing to add."""
+    if conn.execute("select 1 from information_schema.columns where table_schema = %s and table_name = %s"
+                    " and column_name = %s", (SCHEMA, table, column)).fetchone():
+        return
+    conn.execute(f"alter table {SCHEMA}.{table} add column {column} {ddl}")
+    if backfill:
+        conn.execute(backfill)

@@ -1,0 +1,49 @@
+"""Defaults every DAG shares: owner, retries with backoff, the failure callback, interval helpers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+log = logging.getLogger(__name__)
+
+OWNER = "credit-data-platform"
+
+
+def on_failure(context) -> None:
+    """Tell the platform engineers which task failed; never raises (a callback must not mask the error)."""
+    try:
+        from credit_platform.notify import notices
+        from credit_platform.orchestration.runtime import task_settings
+
+        ti = context.get("ti") or context.get("task_instance")
+        title = f"[平台告警] 任务失败：{ti.dag_id}.{ti.task_id}" if ti else "[平台告警] 任务失败"
+        notices.send(task_settings(), title, str(context.get("exception", ""))[:2000], recipient="platform-ops")
+    except Exception:
+        log.exception("failure notice could not be sent")
+
+
+DEFAULT_ARGS = {
+    "owner": OWNER,
+    "retries": 2,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+    "on_failure_callback": on_failure,
+}
+
+
+def dag_kwargs(**overrides) -> dict:
+    """What every DAG of the platform shares; a DAG file adds its id, schedule, tags and doc."""
+    import pendulum
+
+    return {"start_date": pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"), "catchup": False,
+            "max_active_runs": 1, "default_args": DEFAULT_ARGS, **overrides}
+
+
+def interval_day(context) -> date:
+    """The business day a run covers: the logical date, or the run time for manual runs (no logical date)."""
+    from credit_platform.clock import beijing_date
+
+    moment = context.get("logical_date") or context["dag_run"].run_after
+    return beijing_date(moment)
