@@ -7,6 +7,7 @@ from datetime import date
 
 from credit_platform.catalog.items import Catalog, FieldSpec, Item
 from credit_platform.standards.identifiers import mask_resident_id
+from credit_platform.standards.pii import redact_ids
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 ID_KIND_ZH = {"uscc": "18位统一社会信用代码", "resident_id": "18位居民身份证号码", "org_code": "9位组织机构代码"}
@@ -17,6 +18,10 @@ BATCH_MESSAGES_ZH = {
     "undecodable_text": "文件编码无法识别（{detail}）。请另存为UTF-8或GBK编码的CSV文件。",
     "empty_file": "文件为空（{detail}）。请确认导出内容后重新上报。",
     "missing_columns": "缺少必需的列：{detail}。请使用目录规定的表头。",
+    "duplicate_columns": "表头中有重复的列：{detail}。无法判断应采用哪一列，请删除或合并重复的列后重新上报。",
+    "truncated_file": "文件不完整（{detail}）。文件在一条记录中间结束，可能上传或导出中断，请重新导出完整文件后上报。",
+    "too_large": "文件超出单批次处理上限（{detail}）。请拆分为多个文件后分别上报。",
+    "load_failed": "数据多次入库失败（{detail}）。本批次已暂存待查，请核对数据中是否含有特殊字符后重新报送。",
 }
 
 
@@ -26,7 +31,7 @@ def display_value(f: FieldSpec | None, value: str | None, limit: int = 40) -> st
         return ""
     if f is not None and f.personal_id:
         return mask_resident_id(value)
-    text = _CONTROL.sub("", value)
+    text = redact_ids(_CONTROL.sub("", value))
     return text if len(text) <= limit else f"{text[:limit]}…（共{len(text)}字）"
 
 
@@ -37,6 +42,8 @@ def record_message(item: Item, cat: Catalog, field_code: str, reason: str, value
         return f"与第{first_row}行记录重复（{key}相同）。同一批次内同一记录只能报送一次，请删除重复行。"
     f = item.field(field_code)
     name, shown = f.name, display_value(f, value)
+    if reason == "invalid_character":
+        return f"「{name}」含有无法存储的不可见字符（如NUL空字符）。请删除该字段中的特殊字符后重新报送。"
     if reason == "required_missing":
         when = f"（{f.required_when.describe_zh(item.names)}时必填）" if not f.required and f.required_when else ""
         return f"「{name}」为必填项{when}，当前为空。请补充{name}。"

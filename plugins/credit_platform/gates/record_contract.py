@@ -29,13 +29,18 @@ from credit_platform.standards.identifiers import (
     USCC_CHARSET,
     USCC_RE,
 )
+from credit_platform.standards.pii import redact_column
 
 RECORD_REASONS = (
     "required_missing", "must_be_empty", "too_long", "invalid_format", "invalid_checksum", "invalid_date",
     "invalid_number", "not_in_code_list", "future_date", "date_order", "duplicate_in_batch",
 )
-BATCH_REASONS = ("unreadable_file", "unsupported_format", "undecodable_text", "empty_file", "missing_columns")
-_PRIORITY = {r: i for i, r in enumerate(RECORD_REASONS)}
+# a value the database cannot store (NUL; JSON's lone surrogates arrive as NUL or U+FFFD via polars): the
+# record is refused by itself before it could fail the whole batch's COPY
+INVALID_CHARACTER = "invalid_character"
+BATCH_REASONS = ("unreadable_file", "unsupported_format", "undecodable_text", "empty_file", "missing_columns",
+                 "duplicate_columns", "truncated_file", "too_large", "load_failed")
+_PRIORITY = {r: i for i, r in enumerate((INVALID_CHARACTER, *RECORD_REASONS))}
 
 RECEIVED = "__received_on"
 ROW = "__row"
@@ -202,6 +207,7 @@ def field_rules(f: FieldSpec, item: Item, cat: Catalog) -> list[Rule]:
     def add(reason: str, fails: pl.Expr) -> None:
         rules.append(Rule(f.code, reason, fails.fill_null(False)))
 
+    add(INVALID_CHARACTER, col.str.contains("\x00", literal=True))
     if f.required:
         add("required_missing", ~given)
     elif f.required_when:
@@ -356,6 +362,10 @@ def validate_frame(item: Item, raw: pl.DataFrame, received_on: date, row_offset:
     if missing:  # optional columns absent from the file: treat as empty (gate 0 already rejected required ones)
         raw = raw.with_columns([pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing])
     df = normalize(raw.select(item.codes), item.fields)
+    # ID numbers outside the personal-ID fields (typed into a USCC column, a remark…) are masked before any
+    # rule sees them: what is staged, quarantined or quoted in a message never holds them in clear (a masked
+    # value in an identifier field then fails its format and is rejected, which is what it is: wrong data)
+    df = df.with_columns([redact_column(df.get_column(f.code)) for f in item.fields if not f.personal_id])
     row_numbers = (rows.cast(pl.Int64).alias(ROW) if rows is not None
                    else pl.int_range(row_offset + 1, row_offset + df.height + 1, dtype=pl.Int64).alias(ROW))
     df = df.with_columns(row_numbers, pl.lit(received_on).alias(RECEIVED))

@@ -16,6 +16,7 @@ import xlsxwriter
 from credit_platform.catalog.items import Item
 
 FIX_ZH = {
+    "invalid_character": "删除不可见的特殊字符",
     "required_missing": "补充填写该字段",
     "must_be_empty": "删除该字段的值",
     "too_long": "精简内容至长度上限以内",
