@@ -61,18 +61,24 @@ def _header_key(text: str) -> str:
 TECHNICAL_COLUMNS = {"RECORD_ID", "UPDATED_AT", "ENTRY_ID", "原行号", "问题说明"}
 
 
-def header_map(item: Item, headers: list[str]) -> tuple[dict[str, str], list[str]]:
-    """Map source headers to field codes; returns (mapping, warnings)."""
+def header_map_lookup(item: Item):
+    """header text -> field code (or None), as gate 0 maps headers."""
     lookup: dict[str, str] = {}
     for f in item.fields:
         for label in (f.code, f.name, *f.aliases):
             lookup.setdefault(_header_key(label), f.code)
+    return lambda h: lookup.get(_header_key(h))
+
+
+def header_map(item: Item, headers: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Map source headers to field codes; returns (mapping, warnings)."""
+    find = header_map_lookup(item)
     if len(headers) > LIMITS.columns:
         raise BatchError("too_large", f"共{len(headers)}列，上限{LIMITS.columns}列")
     mapping: dict[str, str] = {}
     warnings: list[str] = []
     for h in headers:
-        code = lookup.get(_header_key(h))
+        code = find(h)
         if code is None and _header_key(h) in TECHNICAL_COLUMNS:
             continue
         if code is None:

@@ -2,7 +2,13 @@
 (an item, bytes to land, the file extension, a source reference) and what to confirm once the batch is in
 the ledger — never before, so a failure anywhere means the same data is extracted again, not lost:
 
-- batch_file (批量上报): objects in `inbox/<unit>/<item>/…`; confirmed by deleting the inbox object.
+- batch_file (批量上报): objects in `inbox/<unit>/<item>/…`; confirmed by deleting the inbox object. Only
+  complete objects are batches. The signals: (1) the name: the local server's temporary objects
+  (`.tmp.<32 hex>`, left behind when it dies mid-upload) are never read, and `sweep_orphans` removes old ones
+  from every zone; (2) the bytes read must be as many as listed and, for a single-part upload, hash to the
+  listed ETag (an MD5): an object replaced or still changing between listing and reading is left for the
+  next run. An S3 PUT is atomic, so a partly uploaded object is otherwise never listed. The file name may
+  hold an ID number: the source reference is redacted and XCom carries a hash of the inbox key, not the key.
 - frontend_db (接口对接, 前置机): table `fe_<unit>.<item>` in the front-end database, pulled since a watermark
   with an overlap window (rows that commit late are still seen); rows already extracted (same key and
   content) are skipped, so nothing is loaded twice. Confirmed by recording the rows and the new watermark.
@@ -27,9 +33,11 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+import polars as pl
 import psycopg
+import psycopg.types.json
 from minio.commonconfig import CopySource
 from minio.error import S3Error
 from psycopg import sql
@@ -73,31 +81,81 @@ def file_extension(name: str) -> str:
     return ext if re.fullmatch(r"[a-z0-9]{1,10}", ext) else "bin"
 
 
+_TEMP_OBJECT = re.compile(r"(^|/)\.tmp\.[0-9a-f]{32}$")
+
+
+def is_temp_object(key: str) -> bool:
+    """The local S3 server's staging file of an upload (renamed into place when complete)."""
+    return bool(_TEMP_OBJECT.search(key))
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _complete(data: bytes, size: int | None, etag: str | None) -> bool:
+    etag = (etag or "").strip('"')
+    if size is not None and len(data) != size:
+        return False
+    # a multipart ETag ("…-N") is not the content's MD5; the size check stands alone then
+    return "-" in etag or not etag or hashlib.md5(data, usedforsecurity=False).hexdigest() == etag
+
+
 def extract_batch_files(s: Settings, unit: Unit) -> Iterator[Extract]:
     """One inbox file at a time (a generator), so landing holds one file in memory, not the whole inbox."""
     c = object_store.client(s)
     items = {ob.item for ob in unit.items}
     for obj in c.list_objects(s.bucket("inbox"), prefix=f"{unit.code}/", recursive=True):
-        if obj.object_name.endswith("/"):
-            continue  # a folder marker some S3 clients create, not a file
+        if obj.object_name.endswith("/") or is_temp_object(obj.object_name):
+            continue  # a folder marker some S3 clients create, or an upload that never completed
         parts = obj.object_name.split("/")
         item = parts[1] if len(parts) >= 3 else None
         if item not in items:
             set_aside_unassigned(s, unit, obj.object_name)
             continue
+        data = object_store.get(c, s.bucket("inbox"), obj.object_name)
+        if not _complete(data, obj.size, obj.etag):
+            log.warning("inbox/%s changed while it was read; left for the next run", redact_ids(obj.object_name))
+            continue
         # read in the yield itself: the generator keeps no reference to a file while the next one is read
-        yield Extract(item, "batch_file", object_store.get(c, s.bucket("inbox"), obj.object_name),
-                      file_extension(parts[-1]), f"inbox/{obj.object_name}",
-                      {"inbox_key": obj.object_name, "etag": obj.etag})
+        yield Extract(item, "batch_file", data, file_extension(parts[-1]), redact_ids(f"inbox/{obj.object_name}"),
+                      {"inbox_prefix": f"{unit.code}/{item}/", "inbox_key_sha256": key_digest(obj.object_name),
+                       "etag": obj.etag})
+        del data
+
+
+def sweep_orphans(s: Settings, min_age: timedelta = timedelta(hours=1), prefix: str | None = None,
+                  now: datetime | None = None) -> list[str]:
+    """Remove the temporary objects of uploads that never completed from every zone (they may hold clear ID
+    numbers and are no one's data). Only those older than `min_age`: a younger one may be an upload still
+    being written. Returns the removed `<bucket>/<key>`s."""
+    from credit_platform.settings import ZONES
+
+    c = object_store.client(s)
+    now = now or datetime.now(UTC)
+    removed = []
+    for zone in ZONES:
+        bucket = s.bucket(zone)
+        if not c.bucket_exists(bucket):
+            continue
+        for obj in c.list_objects(bucket, prefix=prefix, recursive=True):
+            if is_temp_object(obj.object_name) and (obj.last_modified is None or now - obj.last_modified >= min_age):
+                c.remove_object(bucket, obj.object_name)
+                removed.append(f"{bucket}/{redact_ids(obj.object_name)}")
+    if removed:
+        log.warning("removed %d orphan temporary objects: %s", len(removed), ", ".join(removed[:20]))
+    return removed
 
 
 def set_aside_unassigned(s: Settings, unit: Unit, key: str) -> str:
     """A file outside `<unit>/<item>/` for an item the unit reports: nothing to check it against. It is moved,
-    not dropped, to `quarantine/unassigned/<unit>/…`, and the unit is told where to put it."""
+    not dropped, to `quarantine/unassigned/<unit>/<sha256 of the content>.<ext>` (content-addressed: its name
+    may hold an ID number, which must not become an object key), and the unit is told where to put it."""
     from credit_platform.notify import notices
 
     c = object_store.client(s)
-    target = f"unassigned/{key}"
+    digest = hashlib.sha256(object_store.get(c, s.bucket("inbox"), key)).hexdigest()
+    target = f"unassigned/{unit.code}/{digest}.{file_extension(key.rsplit('/', 1)[-1])}"
     c.copy_object(s.bucket("quarantine"), target, CopySource(s.bucket("inbox"), key))
     c.remove_object(s.bucket("inbox"), key)
     items = "、".join(f"{catalog().item(ob.item).name_zh}（{ob.item}）" for ob in unit.items)
@@ -294,6 +352,36 @@ def extract_online_fill(s: Settings, unit: Unit) -> list[Extract]:
     return out
 
 
+def scrub_pulled_entries(s: Settings, conn: psycopg.Connection, batch_id: str, item_code: str) -> int:
+    """Retention rule of the online-fill table: once an entry's batch is in the ledger (the raw zone holds the
+    entry as it was sent), the entry keeps a personal ID number only as {"hash", "masked"} and every other
+    value with ID numbers masked. Runs in the transaction that marks the entries pulled."""
+    from credit_platform.gates.normalize import to_half_width
+    from credit_platform.gates.structure import header_map_lookup
+    from credit_platform.standards.identifiers import mask_resident_id
+    from credit_platform.standards.pii import keyed_hash
+
+    item = catalog().item(item_code)
+    lookup = header_map_lookup(item)
+    personal = {f.code for f in item.fields if f.personal_id}
+    rows = conn.execute("select entry_id, payload from online_fill.entries where pulled_batch = %s",
+                        (batch_id,)).fetchall()
+    for entry_id, payload in rows:
+        clean = {}
+        for k, v in payload.items():
+            if isinstance(v, str) and lookup(k) in personal:
+                h = keyed_hash(pl.Series([to_half_width(v).strip().upper()]), s.id_hash_key)[0]
+                clean[k] = {"hash": h, "masked": mask_resident_id(v.strip())}
+            elif isinstance(v, str):
+                clean[k] = redact_ids(v)
+            else:
+                clean[k] = v
+        if clean != payload:
+            conn.execute("update online_fill.entries set payload = %s where entry_id = %s",
+                         (psycopg.types.json.Jsonb(clean), entry_id))
+    return len(rows)
+
+
 EXTRACTORS = {"batch_file": extract_batch_files, "frontend_db": extract_frontend_db, "api": extract_api,
               "online_fill": extract_online_fill}
 
@@ -301,9 +389,20 @@ EXTRACTORS = {"batch_file": extract_batch_files, "frontend_db": extract_frontend
 # --- confirmation ----------------------------------------------------------------------------------
 
 
-def _remove_from_inbox(s: Settings, key: str, etag: str | None) -> None:
+def _inbox_key(s: Settings, info: dict) -> str | None:
+    """The inbox key an extract came from, found by its hash under the item's prefix (XCom holds no file name)."""
+    if "inbox_key" in info:
+        return info["inbox_key"]
+    c = object_store.client(s)
+    return next((o.object_name for o in c.list_objects(s.bucket("inbox"), prefix=info["inbox_prefix"], recursive=True)
+                 if key_digest(o.object_name) == info["inbox_key_sha256"]), None)
+
+
+def _remove_from_inbox(s: Settings, key: str | None, etag: str | None) -> None:
     """Remove the inbox object that was landed, unless the unit has uploaded a new file under the same name
     since: that one is not landed yet, so it stays for the next run."""
+    if key is None:
+        return  # removed by an earlier try of this task
     c = object_store.client(s)
     try:
         now = c.stat_object(s.bucket("inbox"), key)
@@ -312,7 +411,7 @@ def _remove_from_inbox(s: Settings, key: str, etag: str | None) -> None:
             return  # removed by an earlier try of this task
         raise
     if etag and now.etag != etag:
-        log.warning("inbox/%s was replaced after it was extracted; kept for the next run", key)
+        log.warning("inbox/%s was replaced after it was extracted; kept for the next run", redact_ids(key))
         return
     c.remove_object(s.bucket("inbox"), key)
 
@@ -321,7 +420,7 @@ def confirm(s: Settings, unit: str, extract: dict, batch_id: str) -> None:
     """Run after the batch is in the ledger: the source is told (or recorded) that it arrived."""
     channel, item, info = extract["channel"], extract["item"], extract["confirm"]
     if channel == "batch_file":
-        _remove_from_inbox(s, info["inbox_key"], info.get("etag"))
+        _remove_from_inbox(s, _inbox_key(s, info), info.get("etag"))
         return
     with psycopg.connect(s.pg_dsn()) as conn, conn.transaction():
         if channel == "online_fill":
@@ -330,6 +429,7 @@ def confirm(s: Settings, unit: str, extract: dict, batch_id: str) -> None:
                          " from unnest(%s::bigint[], %s::text[]) as t(id, version)"
                          " where e.entry_id = t.id and md5(e.payload::text) = t.version and e.pulled_batch is null",
                          (batch_id, info["entry_ids"], info["versions"]))
+            scrub_pulled_entries(s, conn, batch_id, item)
             return
         conn.execute(
             f"insert into {SCHEMA}.extracted_rows (unit_code, item_code, channel, source_key, version_hash, batch_id)"
