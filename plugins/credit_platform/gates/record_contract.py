@@ -44,6 +44,7 @@ _PRIORITY = {r: i for i, r in enumerate((INVALID_CHARACTER, *RECORD_REASONS))}
 
 RECEIVED = "__received_on"
 ROW = "__row"
+REF = "__ref"  # the 记录编号 of a returned feedback workbook's row (gates.structure.REF)
 DUP_FIRST = "__dup_first_row"
 
 
@@ -366,6 +367,8 @@ def validate_frame(item: Item, raw: pl.DataFrame, received_on: date, row_offset:
     # rule sees them: what is staged, quarantined or quoted in a message never holds them in clear (a masked
     # value in an identifier field then fails its format and is rejected, which is what it is: wrong data)
     df = df.with_columns([redact_column(df.get_column(f.code)) for f in item.fields if not f.personal_id])
+    if REF in raw.columns:  # a returned feedback workbook: each row's 记录编号 travels beside the fields
+        df = df.with_columns(raw.get_column(REF).cast(pl.Utf8).str.strip_chars().replace("", None).alias(REF))
     row_numbers = (rows.cast(pl.Int64).alias(ROW) if rows is not None
                    else pl.int_range(row_offset + 1, row_offset + df.height + 1, dtype=pl.Int64).alias(ROW))
     df = df.with_columns(row_numbers, pl.lit(received_on).alias(RECEIVED))
