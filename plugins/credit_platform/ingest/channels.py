@@ -125,7 +125,7 @@ def extract_batch_files(s: Settings, unit: Unit) -> Iterator[Extract]:
 
 
 def sweep_orphans(s: Settings, min_age: timedelta = timedelta(hours=1), prefix: str | None = None,
-                  now: datetime | None = None) -> list[str]:
+                  now: datetime | None = None, zones: tuple[str, ...] | None = None) -> list[str]:
     """Remove the temporary objects of uploads that never completed from every zone (they may hold clear ID
     numbers and are no one's data). Only those older than `min_age`: a younger one may be an upload still
     being written. Returns the removed `<bucket>/<key>`s."""
@@ -134,7 +134,7 @@ def sweep_orphans(s: Settings, min_age: timedelta = timedelta(hours=1), prefix: 
     c = object_store.client(s)
     now = now or datetime.now(UTC)
     removed = []
-    for zone in ZONES:
+    for zone in zones or ZONES:
         bucket = s.bucket(zone)
         if not c.bucket_exists(bucket):
             continue

@@ -54,10 +54,10 @@ def load(s: Settings, out: GateOutcome, timings: dict | None = None, cat: Catalo
         conn.execute(
             f"insert into {SCHEMA}.batches (batch_id, unit_code, item_code, channel, source_ref, received_at, raw_key,"
             " sha256, bytes, encoding, rows, accepted, rejected, status, batch_error_reason, batch_error_detail,"
-            " timings) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " timings, warnings) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (b.batch_id, b.unit, b.item, b.channel, b.source_ref, b.received_at, b.raw_key, b.sha256, b.bytes,
              out.encoding, out.rows, out.accepted, out.rejected, out.status, err.get("reason"), err.get("detail"),
-             json.dumps(timings or {})))
+             json.dumps(timings or {}), json.dumps(out.warnings, ensure_ascii=False) if out.warnings else None))
         copied, keys = 0, []
         frames = out.staged_frames or (  # in-process hand-over, else the durable staged zone
             pl.read_parquet(io.BytesIO(object_store.get(c, s.bucket("staged"), key))) for key in out.staged_keys)

@@ -13,12 +13,14 @@ from credit_platform import object_store
 from credit_platform.catalog.items import catalog
 from credit_platform.catalog.registry import CHANNEL_ZH, registry
 from credit_platform.clock import BEIJING
+from credit_platform.gates.messages import batch_message
 from credit_platform.ingest import channels, landing_load, raw_zone
 from credit_platform.ingest.raw_zone import LandedBatch
 from credit_platform.ingest.staged_zone import (
     GateOutcome,
     feedback_key,
     gate_and_stage,
+    quarantine_batch_error,
     received_text,
     source_name,
     write_feedback,
@@ -26,6 +28,7 @@ from credit_platform.ingest.staged_zone import (
 from credit_platform.landing.schema import SCHEMA
 from credit_platform.notify import delivery
 from credit_platform.settings import Settings
+from credit_platform.standards.pii import redact_ids
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,8 @@ def extract_and_land(s: Settings, unit_code: str, channel: str, received_at: dat
     unit = registry().unit(unit_code)
     received_at = received_at or datetime.now(UTC)
     landed = []
+    if channel == "batch_file":  # uploads to this unit's inbox that never completed
+        channels.sweep_orphans(s, prefix=f"{unit.code}/", zones=("inbox",))
     for e in channels.EXTRACTORS[channel](s, unit):
         b = raw_zone.land(s, unit.code, e.item, e.channel, e.data, e.ext, e.source_ref, received_at)
         log.info("landed %s batch %s (%s bytes, new=%s)", e.item, b.batch_id, b.bytes, b.created)
@@ -54,8 +59,8 @@ def ingest_batch(s: Settings, landed: dict) -> dict:
         status = "already_loaded"
     else:
         out = gate_and_stage(s, batch)
-        status = landing_load.load(s, out, {"gate_s": round(out.seconds, 3),
-                                               "total_s": round(time.monotonic() - started, 3)})
+        status = load_or_quarantine(s, out, {"gate_s": round(out.seconds, 3),
+                                             "total_s": round(time.monotonic() - started, 3)})
     key, notice = deliver_feedback(s, batch, ledger_row(s, batch.batch_id), out)
     channels.confirm(s, batch.unit, landed["extract"], batch.batch_id)
     summary = ledger_row(s, batch.batch_id)
@@ -63,6 +68,43 @@ def ingest_batch(s: Settings, landed: dict) -> dict:
     summary["notice"] = notice
     summary["load"] = status
     return summary
+
+
+# tries of a load the database refuses for its data (not for being down): the DAG's retries + 1, so the
+# task's last try ledgers the batch as a `load_failed` batch error instead of failing again on every run
+LOAD_ATTEMPTS = 3
+
+
+def load_or_quarantine(s: Settings, out: GateOutcome, timings: dict) -> str:
+    """Load the gated batch; a batch the database refuses for its content (a value the gate let through that
+    PostgreSQL cannot store, a constraint) is, after LOAD_ATTEMPTS tries, recorded in the ledger as the batch
+    error `load_failed` with the reason, quarantined and told to the unit, so its inbox file leaves and a pull
+    channel's watermark moves past it. A database that is down is not the batch's fault: that error is raised
+    for the task to retry, however often."""
+    try:
+        return landing_load.load(s, out, timings)
+    except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as err:
+        detail = redact_ids(f"{type(err).__name__}: {str(err).splitlines()[0][:200]}")
+        attempts = _count_failure(s, out.batch.batch_id, detail)
+        log.error("batch %s: load refused (try %d of %d): %s", out.batch.batch_id, attempts, LOAD_ATTEMPTS, detail)
+        if attempts < LOAD_ATTEMPTS:
+            raise
+    reason = "load_failed"
+    detail = f"数据库拒绝写入（{LOAD_ATTEMPTS}次）：{detail}"
+    failed = GateOutcome(batch=out.batch, encoding=out.encoding, warnings=out.warnings,
+                         batch_error={"reason": reason, "detail": detail, "message_zh": batch_message(reason, detail)})
+    failed.feedback_key = feedback_key(out.batch)
+    failed.rejections = out.rejections.clear() if out.rejections is not None else None
+    quarantine_batch_error(s, failed)
+    return landing_load.load(s, failed, timings)
+
+
+def _count_failure(s: Settings, batch_id: str, detail: str) -> int:
+    with psycopg.connect(s.pg_dsn()) as conn:
+        return conn.execute(
+            f"insert into {SCHEMA}.load_failures (batch_id, attempts, last_error) values (%s, 1, %s)"
+            " on conflict (batch_id) do update set attempts = load_failures.attempts + 1,"
+            " last_error = excluded.last_error, last_at = now() returning attempts", (batch_id, detail)).fetchone()[0]
 
 
 def feedback_notice_key(batch_id: str) -> str:
@@ -75,9 +117,10 @@ def deliver_feedback(s: Settings, batch: LandedBatch, ledger: dict, out: GateOut
     log (ops.notices, key `feedback:<batch>`): racing loads of one batch send it once, a failed notice is
     retried (with backoff) by the next run, and `feedback_sent_at` is set only once it was delivered.
     Returns the workbook's key and the notice's delivery state."""
-    if not (ledger["rejected"] or ledger["batch_error_reason"]):
+    if not (ledger["rejected"] or ledger["batch_error_reason"] or ledger["warnings"] or not ledger["rows"]):
         return None, None
-    key = feedback_key(batch)
+    # a batch with only warnings, or no records, has no workbook: the notice says it all
+    key = feedback_key(batch) if ledger["rejected"] or ledger["batch_error_reason"] else None
     nkey = feedback_notice_key(batch.batch_id)
     prior = delivery.status(s, nkey)
     if not (prior and prior.sent):
@@ -98,7 +141,7 @@ def ledger_row(s: Settings, batch_id: str) -> dict:
     with psycopg.connect(s.pg_dsn()) as conn:
         cur = conn.cursor(row_factory=psycopg.rows.dict_row)
         row = cur.execute(f"select batch_id, unit_code, item_code, channel, rows, accepted, rejected, status,"
-                          f" batch_error_reason, feedback_sent_at is not null as feedback_sent"
+                          f" batch_error_reason, warnings, feedback_sent_at is not null as feedback_sent"
                           f" from {SCHEMA}.batches where batch_id = %s", (batch_id,)).fetchone()
     return dict(row)
 
@@ -121,6 +164,10 @@ def feedback_notice(s: Settings, batch: LandedBatch, out: GateOutcome, feedback_
     if out.batch_error:
         body = (f"{head}未能读取，未入库任何记录。\n原因：{out.batch_error['message_zh']}\n"
                 "请修正后重新报送整个文件。")
+    elif not out.rows:
+        body = f"{head}只有表头，没有数据行，未入库任何记录。如确有数据，请重新导出后报送。"
+    elif not out.rejected:
+        body = f"{head}共{out.rows}条，已全部入库。"
     else:
         dups = out.duplicates.get_column("row").n_unique() if out.duplicates.height else 0
         to_fix = out.rejected - dups
@@ -128,8 +175,11 @@ def feedback_notice(s: Settings, batch: LandedBatch, out: GateOutcome, feedback_
                 + (f"（其中{dups}条为同一文件内的重复记录，已登记，无需处理）" if dups else "") + "。\n"
                 + (f"请打开问题数据清单，在“待修改记录”工作表中按“问题说明”修改这{to_fix}条记录，保留“记录编号”列，"
                    "修改后将清单原样重新报送。" if to_fix else "无需修改或重新报送。"))
-    body += (f"\n问题数据清单：{link}\n（下载链接有效期至{until}（北京时间），过期后请联系信用办重新获取）"
-             f"\n批次号：{batch.batch_id}")
+    if out.warnings:  # gate 0's notes (columns ignored…): nothing the unit sent is dropped without a word
+        body += "\n提示：" + "；".join(redact_ids(w) for w in out.warnings) + "。"
+    if link:
+        body += f"\n问题数据清单：{link}\n（下载链接有效期至{until}（北京时间），过期后请联系信用办重新获取）"
+    body += f"\n批次号：{batch.batch_id}"
     liaison = tuple(c.url for c in unit.contacts if c.role == "liaison")
     return delivery.Notice(
         key=feedback_notice_key(batch.batch_id), kind="feedback", recipient=unit.code,

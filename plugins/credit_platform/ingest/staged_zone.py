@@ -57,6 +57,7 @@ class GateOutcome:
     # rows rejected as duplicates of an earlier row of the same batch: row, first_row
     duplicates: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
         schema={"row": pl.Int64, "first_row": pl.Int64}))
+    warnings: list[str] = field(default_factory=list)  # gate 0's (columns ignored…), told to the unit
     line_offset: int = 1  # row + line_offset = the row Excel shows in the unit's file
 
     @property
@@ -180,12 +181,10 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
     if duplicates:
         out.duplicates = pl.concat(duplicates)
 
+    out.warnings = report.warnings
     if report.batch_error:
         out.batch_error = report.batch_error
-        qkey = f"{prefix}.batch_error.json"
-        object_store.put(c, s.bucket("quarantine"), qkey, json.dumps(
-            {"batch": batch.manifest(), "batch_error": report.batch_error}, ensure_ascii=False).encode())
-        out.quarantine_keys.append(qkey)
+        quarantine_batch_error(s, out)
         out.feedback_key = feedback_key(batch)
         out.rejections = pl.DataFrame(schema={"row": pl.Int64, "field": pl.Utf8, "reason": pl.Utf8,
                                               "message_zh": pl.Utf8, "natural_key_hash": pl.Utf8})
@@ -229,6 +228,15 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
     out.rejections = rej
     out.seconds = time.monotonic() - started
     return out
+
+
+def quarantine_batch_error(s: Settings, out: GateOutcome) -> str:
+    """The record of a refused batch in the quarantine zone (its bytes stay in the raw zone)."""
+    qkey = f"{_prefix(out.batch)}.batch_error.json"
+    object_store.put(object_store.client(s), s.bucket("quarantine"), qkey, json.dumps(
+        {"batch": out.batch.manifest(), "batch_error": out.batch_error}, ensure_ascii=False).encode())
+    out.quarantine_keys.append(qkey)
+    return qkey
 
 
 def write_feedback(s: Settings, out: GateOutcome, cat: Catalog | None = None) -> str | None:

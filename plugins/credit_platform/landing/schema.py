@@ -40,6 +40,7 @@ create table if not exists {SCHEMA}.batches (
     timings jsonb,
     loaded_at timestamptz not null default now(),
     feedback_sent_at timestamptz,  -- when the unit was sent its feedback (batches with problems only)
+    warnings jsonb,  -- gate 0's notes on the batch (columns ignored…), told to the unit with its feedback
     check (rows = accepted + rejected)
 );
 create table if not exists {SCHEMA}.rejections (
@@ -64,6 +65,13 @@ create index if not exists rejections_open on {SCHEMA}.rejections (unit_code, it
 """
 
 CHANNEL_STATE_DDL = f"""
+-- loads the database refused for the batch's data: the last allowed try ledgers it as `load_failed`
+create table if not exists {SCHEMA}.load_failures (
+    batch_id text primary key,
+    attempts integer not null,
+    last_error text,
+    last_at timestamptz not null default now()
+);
 create table if not exists {SCHEMA}.extract_watermarks (
     unit_code text not null,
     item_code text not null,
@@ -236,6 +244,7 @@ def _apply(conn, cat: Catalog) -> None:
     _add_column(conn, "batches", "feedback_sent_at", "timestamptz",
                 backfill=f"update {SCHEMA}.batches set feedback_sent_at = loaded_at"
                          " where rejected > 0 or batch_error_reason is not null")
+    _add_column(conn, "batches", "warnings", "jsonb")
 
 
 def _add_column(conn, table: str, column: str, ddl: str, backfill: str | None = None) -> None:
