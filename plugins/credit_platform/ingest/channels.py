@@ -178,7 +178,7 @@ def _row_hash(record: dict) -> str:
     # content only: a row re-stamped with a new updated_at but unchanged is not a new version
     content = {k: v for k, v in record.items() if k != "updated_at"}
     text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 def _watermark(s: Settings, unit: str, item: str, channel: str) -> datetime:
@@ -233,8 +233,18 @@ def _as_csv(records: list[dict], codes: list[str]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_line(record: dict) -> str:
+    # a lone surrogate (`\ud800` in the unit's JSON) is no character: neither UTF-8 nor PostgreSQL can hold it,
+    # and polars refuses some as JSON. It becomes `\u0000`, which the gate rejects per record
+    # (`invalid_character`) instead of the whole batch failing to land or parse.
+    return _SURROGATE.sub(r"\\u0000", json.dumps(record, ensure_ascii=False, default=str)) + "\n"
+
+
 def _as_jsonl(records: list[dict]) -> bytes:
-    return "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records).encode("utf-8")
+    return "".join(map(_json_line, records)).encode("utf-8")
 
 
 def frontend_table(unit: str, item: str) -> sql.Composed:
