@@ -326,8 +326,11 @@ def test_a_file_outside_an_item_folder_is_set_aside_and_the_unit_told(env, dags)
     assert list(c.list_objects(s.bucket("inbox"), prefix="ln_forest/", recursive=True)) == []
     aside = sorted(o.object_name for o in c.list_objects(s.bucket("quarantine"), prefix="unassigned/ln_forest/",
                                                           recursive=True))
-    assert aside == ["unassigned/ln_forest/loose.csv", "unassigned/ln_forest/no_such_item/x.csv"]
-    assert object_store.get(c, s.bucket("quarantine"), aside[1]) == b"a,b\n1,2\n"
+    # content-addressed (#10): the bytes in the raw zone, a record of them in quarantine
+    records = [json.loads(object_store.get(c, s.bucket("quarantine"), k)) for k in aside]
+    assert sorted(r["inbox_key"] for r in records) == ["ln_forest/loose.csv", "ln_forest/no_such_item/x.csv"]
+    x = next(r for r in records if r["inbox_key"].endswith("x.csv"))
+    assert object_store.get(c, s.bucket("raw"), x["raw_key"]) == b"a,b\n1,2\n"
     told = [json.loads(p.read_text()) for p in s.outbox_dir.glob("*ln_forest*.json")]
     assert any("no_such_item/x.csv" in n["body"] for n in told)
     assert ledger(s, "ln_forest") == []

@@ -38,7 +38,6 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import psycopg
 import psycopg.types.json
-from minio.commonconfig import CopySource
 from minio.error import S3Error
 from psycopg import sql
 
@@ -149,14 +148,22 @@ def sweep_orphans(s: Settings, min_age: timedelta = timedelta(hours=1), prefix: 
 
 def set_aside_unassigned(s: Settings, unit: Unit, key: str) -> str:
     """A file outside `<unit>/<item>/` for an item the unit reports: nothing to check it against. It is moved,
-    not dropped, to `quarantine/unassigned/<unit>/<sha256 of the content>.<ext>` (content-addressed: its name
-    may hold an ID number, which must not become an object key), and the unit is told where to put it."""
+    not dropped, and the unit is told where to put it. Quarantined content-addressed (its name may hold an ID
+    number, which must not become an object key, and its content is unchecked, so may hold clear ones): the
+    bytes go to the raw zone, the one zone for clear personal data, as `_unassigned/<unit>/<sha256>.<ext>`;
+    the quarantine zone gets `unassigned/<unit>/<sha256>.json`, which says what it was (name redacted)."""
     from credit_platform.notify import delivery
 
     c = object_store.client(s)
-    content_sha = hashlib.sha256(object_store.get(c, s.bucket("inbox"), key)).hexdigest()
-    target = f"unassigned/{unit.code}/{content_sha}.{file_extension(key.rsplit('/', 1)[-1])}"
-    c.copy_object(s.bucket("quarantine"), target, CopySource(s.bucket("inbox"), key))
+    data = object_store.get(c, s.bucket("inbox"), key)
+    content_sha = hashlib.sha256(data).hexdigest()
+    raw_key = f"_unassigned/{unit.code}/{content_sha}.{file_extension(key.rsplit('/', 1)[-1])}"
+    object_store.put_once(c, s.bucket("raw"), raw_key, data)
+    target = f"unassigned/{unit.code}/{content_sha}.json"
+    object_store.put(c, s.bucket("quarantine"), target, json.dumps(
+        {"inbox_key": redact_ids(key), "bytes": len(data), "sha256": content_sha, "raw_key": raw_key},
+        ensure_ascii=False).encode(), "application/json")
+    del data
     c.remove_object(s.bucket("inbox"), key)
     items = "、".join(f"{catalog().item(ob.item).name_zh}（{ob.item}）" for ob in unit.items)
     body = (f"收件箱中的文件“{redact_ids(key)}”不在任何信息项目录下，无法校验，已移至待处理区。"
