@@ -26,7 +26,7 @@ from credit_platform import clock, object_store
 from credit_platform.dev import services
 from credit_platform.dev import simulated_sources as src
 from credit_platform.dev.dag_runner import load_dag_module, run_dag
-from credit_platform.dev.generator import GenSpec, generate_rows, write_csv
+from credit_platform.dev.generator import GenSpec, generate_rows, write_csv, write_xlsx
 from credit_platform.ingest import channels, landing_load
 from credit_platform.ingest.pipeline import LOAD_ATTEMPTS, extract_and_land, ingest_batch
 
@@ -149,6 +149,7 @@ def test_s3_killed_mid_upload_leaves_no_batch_and_the_reupload_is_ingested_once(
     assert errors, "the upload should have failed with the server"
     listed = inbox(s, unit)
     assert all(channels.is_temp_object(k) for k in listed)  # only the server's leftover, if it lists it
+    left_on_disk = list(bucket_dir.rglob(".tmp.*"))
 
     assert ingest_unit(s, unit) == []  # nothing complete: nothing extracted
     src.drop_in_inbox(s, unit, ITEM, "upload.csv", data)  # the unit uploads again
@@ -158,8 +159,11 @@ def test_s3_killed_mid_upload_leaves_no_batch_and_the_reupload_is_ingested_once(
     [batch] = assert_whole(s, unit)
     assert batch[1] == 3000
     # the orphan goes with the sweep (min_age 0 here: the upload is known dead)
-    channels.sweep_orphans(s, min_age=timedelta(0), prefix=f"{unit}/")
-    assert not list(bucket_dir.rglob(".tmp.*")) or not any(channels.is_temp_object(k) for k in inbox(s, unit))
+    removed = channels.sweep_orphans(s, min_age=timedelta(0), prefix=f"{unit}/", zones=("inbox",))
+    assert len(removed) == len(listed)
+    assert inbox(s, unit) == []
+    if listed:  # what the server lists is what it keeps on disk
+        assert left_on_disk and not list(bucket_dir.rglob(".tmp.*"))
 
 
 # --- PostgreSQL backend killed mid-COPY ------------------------------------------------------------
@@ -251,6 +255,29 @@ def test_racing_loads_of_one_batch_load_once_and_send_one_notice(env, tmp_path):
 
 
 # --- poison batches ------------------------------------------------------------------------------
+
+
+def test_an_xlsx_batch_the_database_keeps_refusing_is_ledgered_after_the_tries(env, tmp_path):
+    s = env
+    unit = "ln_health"
+    path = tmp_path / "x.xlsx"
+    write_xlsx(GenSpec(ITEM, 30, seed=19, defect_rate=0.0, received_on=TODAY, seq_prefix="XPOISON"), path)
+    src.drop_in_inbox(s, unit, ITEM, "x.xlsx", path.read_bytes())
+    with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
+        conn.execute(f"alter table landing.{ITEM} add constraint xpoison check (cf_wsh not like '%%XPOISON%%')")
+    try:
+        for _ in range(LOAD_ATTEMPTS - 1):
+            with pytest.raises(psycopg.errors.CheckViolation):
+                ingest_unit(s, unit)
+            assert inbox(s, unit)  # not confirmed: retried
+        [summary] = ingest_unit(s, unit)
+    finally:
+        with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
+            conn.execute(f"alter table landing.{ITEM} drop constraint xpoison")
+    assert (summary["rows"], summary["batch_error_reason"], summary["notice"]["status"]) == (0, "load_failed", "sent")
+    assert inbox(s, unit) == []
+    assert ingest_unit(s, unit) == []
+    assert_whole(s, unit)
 
 
 def test_a_nul_after_8_kib_rejects_one_record_and_the_file_leaves_the_inbox(env, dags, tmp_path):

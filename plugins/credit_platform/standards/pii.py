@@ -37,7 +37,8 @@ def stable_key_hash(values: pl.Series) -> pl.Series:
 # then a birth date YYYYMMDD; old ones are 15 digits with a YYMMDD birth date and no check character. Text is
 # searched for runs of digits (ASCII or full-width) however they are glued to their neighbours — letters, a
 # JSON escape such as `\u00a0` or `\n`, other digits — and every 18-character window of a run is tested: a
-# valid check character and a plausible birth date make it an ID number. A 15-digit run is an old ID number
+# valid check character and a plausible birth date make it an ID number. A run exactly 18 long needs only the
+# plausible birth date (a mistyped ID number is still someone's). A 15-digit run is an old ID number
 # when it has a plausible birth date. The platform redacts with this scanner and every PII test scans with it.
 
 _FULL_DIGITS = {ord(c): ord("0") + i for i, c in enumerate("０１２３４５６７８９")} | {ord("Ｘ"): ord("X"),
@@ -68,6 +69,9 @@ def find_ids(text: str) -> list[tuple[int, int]]:
     for m in _RUN.finditer(text):
         run = m.group(0).translate(_FULL_DIGITS)
         start, i = m.start(), 0
+        if len(run) == 18 and run[:17].isdigit() and run[0] != "0" and _plausible_date(run[6:14]):
+            spans.append((start, start + 18))  # exactly ID-long: an ID number even with a mistyped check digit
+            continue
         while i + 18 <= len(run):
             if run[i + 17] in "0123456789Xx" and run[i:i + 17].isdigit() and _is_id18(run[i:i + 18]):
                 spans.append((start + i, start + i + 18))
