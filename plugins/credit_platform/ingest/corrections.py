@@ -1,5 +1,6 @@
 """How a later batch closes earlier rejections (整改), and how a returned feedback workbook's masked ID numbers
-get their original back. The rule (docs/ingestion.md, "Corrections"):
+get their original back (read again from the raw zone, the only place it lives in clear).
+The rule (docs/ingestion.md, "Corrections and lateness"):
 
 1. A row carrying a 记录编号 (the reference a feedback workbook gives every rejected record: batch and row) is
    matched to that record's open rejection, whatever fields were changed — key fields included.
@@ -15,17 +16,19 @@ get their original back. The rule (docs/ingestion.md, "Corrections"):
 
 from __future__ import annotations
 
-import io
 import logging
+import tempfile
 from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 import psycopg
 
 from credit_platform import object_store
 from credit_platform.catalog.items import Item
-from credit_platform.clock import beijing_date
+from credit_platform.gates.normalize import to_half_width
 from credit_platform.gates.record_contract import REF
+from credit_platform.gates.structure import ROW, BatchError, open_batch
 from credit_platform.ingest.feedback import parse_ref
 from credit_platform.ingest.raw_zone import LandedBatch
 from credit_platform.landing.schema import SCHEMA
@@ -39,8 +42,8 @@ log = logging.getLogger(__name__)
 class MaskedIdRestorer:
     """Chunk preparation for gate 1: a row whose 记录编号 names a rejected record of this unit and item, and whose
     personal ID field still shows exactly that record's masked number, gets the original number back (from
-    the quarantine zone, where the rejected record's clear number lives, restricted like the raw zone). Any
-    other value — a number the clerk retyped — is validated as typed."""
+    the referenced batch's file in the raw zone, the only place it lives in clear). Any other value — a number
+    the clerk retyped — is validated as typed."""
 
     def __init__(self, s: Settings, batch: LandedBatch, item: Item) -> None:
         self.s, self.batch, self.item = s, batch, item
@@ -64,7 +67,7 @@ class MaskedIdRestorer:
             original = self._originals(parsed[0]).get(parsed[1], {})
             for c in present:
                 shown, clear = columns[c][i], original.get(c)
-                if shown and clear and "*" in shown and shown.strip().upper() == mask_resident_id(clear):
+                if shown and clear and "*" in shown and normalize_id(shown) == mask_resident_id(clear):
                     columns[c][i] = clear
                     changed = True
                     self.restored += 1
@@ -78,23 +81,40 @@ class MaskedIdRestorer:
         return self._ids[prefix]
 
     def _load(self, prefix: str) -> dict[int, dict[str, str]]:
+        """The clear ID numbers of the referenced batch's rejected records, read again from the raw zone (the
+        only place they live in clear): the batch's own file, its rows picked by row number."""
         b = self.batch
         with psycopg.connect(self.s.pg_dsn()) as conn:
             found = conn.execute(
-                f"select batch_id, received_at from {SCHEMA}.batches where unit_code = %s and item_code = %s"
+                f"select batch_id, raw_key from {SCHEMA}.batches where unit_code = %s and item_code = %s"
                 f" and batch_id like %s and rejected > 0", (b.unit, b.item, prefix + "%")).fetchall()
-        if len(found) != 1:  # unknown, or (never seen) ambiguous: no restoring, the value is validated as typed
-            return {}
-        batch_id, received_at = found[0]
-        key = f"{b.item}/{b.unit}/dt={beijing_date(received_at).isoformat()}/{batch_id}.rejected.ids.parquet"
+            if len(found) != 1:  # unknown (or, never seen, ambiguous): the value is validated as typed
+                return {}
+            batch_id, raw_key = found[0]
+            wanted = {r for (r,) in conn.execute(f"select distinct row_no from {SCHEMA}.rejections"
+                                                 f" where batch_id = %s", (batch_id,)).fetchall()}
         c = object_store.client(self.s)
-        data = object_store.get_if_exists(c, self.s.bucket("quarantine"), key)
+        data = object_store.get_if_exists(c, self.s.bucket("raw"), raw_key)
         if data is None:
-            log.warning("batch %s: no quarantined ID numbers at %s; masked values stay as typed", b.batch_id, key)
+            log.warning("batch %s: referenced batch %s is not in the raw zone; masked values stay as typed",
+                        b.batch_id, batch_id)
             return {}
-        frame = pl.read_parquet(io.BytesIO(data))
-        cols = [c for c in self.personal if c in frame.columns]
-        return {row["row"]: {c: row[c] for c in cols if row[c]} for row in frame.iter_rows(named=True)}
+        out: dict[int, dict[str, str]] = {}
+        try:
+            with tempfile.TemporaryDirectory(prefix="credit-restore-") as tmp:
+                source = open_batch(data, self.item, Path(tmp), name=f"batch.{raw_key.rsplit('.', 1)[-1]}")
+                for chunk in source.chunks:
+                    cols = [c for c in self.personal if c in chunk.columns]
+                    rows = chunk.filter(pl.col(ROW).is_in(list(wanted))).select(ROW, *cols)
+                    for rec in rows.iter_rows(named=True):
+                        out[rec[ROW]] = {c: normalize_id(rec[c]) for c in cols if rec[c]}
+        except BatchError:
+            return {}
+        return out
+
+
+def normalize_id(value: str) -> str:
+    return to_half_width(value).strip().upper()
 
 
 # --- closing rejections ----------------------------------------------------------------------------------------

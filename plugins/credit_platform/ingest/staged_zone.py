@@ -206,14 +206,6 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
         records = pl.concat(rejected_records)
         rej = rej.join(records.select(pl.col(ROW).alias("row"), "natural_key_hash"), on="row", how="left")
         shown = display_frame(records, item)
-        if personal:  # the clear ID numbers of rejected records stay in the quarantine zone (restricted, like
-            # raw) so a returned row that still shows the masked number gets the original back
-            ids = records.select(pl.col(ROW).alias("row"), *personal)
-            ikey = f"{prefix}.rejected.ids.parquet"
-            buf = io.BytesIO()
-            ids.write_parquet(buf)
-            object_store.put(c, s.bucket("quarantine"), ikey, buf.getvalue())
-            out.quarantine_keys.append(ikey)
         rej = rej.join(pl.concat(problems), on=["row", "field"], how="left")
         qkey = f"{prefix}.rejected.parquet"
         buf = io.BytesIO()
