@@ -243,19 +243,18 @@ def feedback_key(b: LandedBatch) -> str:
 
 
 def source_name(b: LandedBatch) -> str:
-    """What the unit knows the batch by: the file name it uploaded, or the table / API it was pulled from."""
-    from credit_platform.catalog.registry import CHANNEL_ZH
-
+    """What the unit knows the batch by: the file name it uploaded, or the table / API it was pulled from (the
+    channel itself is named beside it in the notice)."""
     where = b.source_ref.partition(":")[2]
     if b.channel == "batch_file":
         return f"文件“{b.source_ref.rsplit('/', 1)[-1]}”"
     if b.channel == "frontend_db":
-        return f"{CHANNEL_ZH[b.channel]}数据表 {where.split('@', 1)[0]}"
+        return f"数据表 {where.split('@', 1)[0]}"
     if b.channel == "api":
-        return f"{CHANNEL_ZH[b.channel]} {where}"
+        return f"接口 {where}"
     if b.channel == "online_fill":
-        return f"{CHANNEL_ZH[b.channel]}记录（填报编号{where}）"
-    return CHANNEL_ZH.get(b.channel, b.channel)
+        return f"填报记录（编号{where}）"
+    return b.source_ref
 
 
 def received_text(b: LandedBatch) -> str:
