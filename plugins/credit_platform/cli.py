@@ -190,16 +190,17 @@ def contracts_check() -> None:
     from credit_platform.catalog.items import CatalogError, load_catalog
     from credit_platform.catalog.registry import load_registry
     from credit_platform.catalog.workdays import load_arrangements
+    from credit_platform.settings import SettingsError
     from credit_platform.warehouse import dbt_codegen
 
     try:
         cat = load_catalog()
         reg = load_registry(cat=cat)
         years = load_arrangements()
-    except CatalogError as err:
+        stale = dbt_codegen.stale_files(cat)
+    except (CatalogError, SettingsError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
-    stale = dbt_codegen.stale_files(cat)
     typer.echo(f"catalog: {len(cat.items)} items; registry: {len(reg.units)} units, {len(reg.offices)} offices; "
                f"holiday arrangements in calendar.yaml: {', '.join(map(str, sorted(years))) or 'none'}")
     if stale:

@@ -84,7 +84,7 @@ def condition_expr(c: Condition, item: Item) -> pl.Expr:
     return values.list.eval(pl.element().is_in(wanted)).list.any().fill_null(False)
 
 
-def _date_expr(code: str) -> pl.Expr:
+def date_expr(code: str) -> pl.Expr:
     # YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD (one- or two-digit month/day) and YYYYMMDD; impossible dates → null
     col = pl.col(code)
     dashed = col.str.replace_all(r"[/.]", "-").str.to_date("%Y-%m-%d", strict=False)
@@ -108,7 +108,7 @@ def derived_columns(item: Item, cat: Catalog) -> list[pl.Expr]:
     out: list[pl.Expr] = []
     for f in item.fields:
         if f.type == "date":
-            out.append(_date_expr(f.code))
+            out.append(date_expr(f.code))
         elif f.type == "decimal":
             c = pl.col(f.code)
             out.append(pl.when(c.str.contains(_NUMBER)).then(c.cast(pl.Float64, strict=False)).alias(_n(f.code)))
