@@ -157,7 +157,7 @@ def generate(
     """Write synthetic records of one item with planted defects and their ground truth."""
     from credit_platform.catalog.items import CatalogError
     from credit_platform.dev.generator import GenSpec, write_csv, write_xlsx
-    from credit_platform.gates.record_contract import RECORD_REASONS
+    from credit_platform.gates.reasons import RECORD_REASONS
 
     day = date.fromisoformat(received_on) if received_on else clock.today()
     rates = None

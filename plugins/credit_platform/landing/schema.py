@@ -15,6 +15,7 @@ from pathlib import Path
 
 from credit_platform.catalog.items import Catalog, FieldSpec, Item
 from credit_platform.catalog.workdays import OfficialCalendar, official_calendar
+from credit_platform.clock import TZ_NAME
 
 SCHEMA = "landing"
 
@@ -101,10 +102,10 @@ create table if not exists {SCHEMA}.calendar (
 -- Open rejections with their age in working days on China's official calendar (整改 tracking).
 create or replace view {SCHEMA}.open_rejections as
 select r.*,
-       (select c2.workday_seq from {SCHEMA}.calendar c2 where c2.day = (now() at time zone 'Asia/Shanghai')::date)
+       (select c2.workday_seq from {SCHEMA}.calendar c2 where c2.day = (now() at time zone '{TZ_NAME}')::date)
        - c1.workday_seq as age_working_days
 from {SCHEMA}.rejections r
-join {SCHEMA}.calendar c1 on c1.day = (r.received_at at time zone 'Asia/Shanghai')::date
+join {SCHEMA}.calendar c1 on c1.day = (r.received_at at time zone '{TZ_NAME}')::date
 where r.corrected_by_batch is null;
 """
 
