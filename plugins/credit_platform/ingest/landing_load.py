@@ -17,7 +17,7 @@ from credit_platform.catalog.items import Catalog, catalog
 from credit_platform.ingest.staged_zone import GateOutcome
 from credit_platform.landing import ledger
 from credit_platform.landing import schema as landing_schema
-from credit_platform.landing.copy import copy_frame
+from credit_platform.landing.bulk_copy import copy_frame
 from credit_platform.landing.schema import SCHEMA, item_columns
 from credit_platform.settings import Settings
 

@@ -12,7 +12,7 @@ import polars as pl
 import psycopg
 from psycopg.rows import dict_row
 
-from credit_platform.landing.copy import copy_frame
+from credit_platform.landing.bulk_copy import copy_frame
 from credit_platform.landing.schema import SCHEMA
 from credit_platform.settings import Settings
 
