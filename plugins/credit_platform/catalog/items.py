@@ -90,6 +90,7 @@ class FieldSpec(StrictModel):
     not_before: str | None = None
     not_after_received: bool = False
     role: str | None = None
+    renamed_from: str | None = None  # the code this field had before: its landing data move to the new column
 
     @model_validator(mode="after")
     def _consistent(self) -> FieldSpec:
@@ -267,6 +268,8 @@ def _check_references(item: Item, code_lists: dict[str, CodeList], path: Path) -
     for f in item.fields:
         if f.code_list and f.code_list not in code_lists:
             problems.append(f"fields[{f.code}].code_list: unknown code list {f.code_list!r}")
+        if f.renamed_from and f.renamed_from in codes:
+            problems.append(f"fields[{f.code}].renamed_from: {f.renamed_from!r} is still a field of the item")
         if f.not_before and f.not_before not in codes:
             problems.append(f"fields[{f.code}].not_before: unknown field {f.not_before!r}")
         for key in ("required_when", "must_be_empty_when", "identifier_when", "positive_when"):
