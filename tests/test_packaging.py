@@ -3,6 +3,7 @@ dbt_project/ from settings (CP_CONTRACTS_DIR, CP_DBT_PROJECT_DIR), parses the DA
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -44,15 +45,13 @@ def test_the_wheel_installed_outside_the_checkout_parses_the_dags_and_checks_the
     }
     parse = subprocess.run(
         [str(venv / "bin" / "python"), "-c",
-         "import credit_platform, json\n"
+         "import credit_platform, json, os\n"
          "from airflow.dag_processing.dagbag import DagBag\n"
-         "bag = DagBag(dag_folder=%r)\n"
+         "bag = DagBag(dag_folder=os.environ['AIRFLOW__CORE__DAGS_FOLDER'])\n"
          "print(json.dumps({'package': credit_platform.__file__, 'dags': len(bag.dags),"
-         " 'errors': bag.import_errors}, default=str))" % str(image / "dags")],
+         " 'errors': bag.import_errors}, default=str))"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert parse.returncode == 0, parse.stderr[-3000:]
-    import json
-
     out = json.loads(parse.stdout.strip().splitlines()[-1])
     assert Path(out["package"]).is_relative_to(venv), "the package came from the checkout, not the wheel"
     assert out["errors"] == {} and out["dags"] > 90
