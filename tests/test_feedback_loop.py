@@ -24,7 +24,7 @@ from credit_platform.dev import simulated_sources as src
 from credit_platform.dev.dag_runner import load_dag_module, run_dag
 from credit_platform.dev.generator import GenSpec, generate_rows
 from credit_platform.ingest import landing_load
-from credit_platform.standards.identifiers import mask_resident_id
+from credit_platform.standards.pii import mask_id
 from tests.test_delivery import Endpoint, free_port
 
 TODAY = clock.today()
@@ -173,7 +173,7 @@ def test_a_natural_persons_record_round_trips_with_its_masked_id(env, dags):
     wb = workbook(s, unit, first)
     rows = sheet_rows(wb["待修改记录"])
     shown = [r[NAMES["CF_XDR_ZJHM"]] for r in rows]
-    assert shown == [mask_resident_id(v) for v in clear]  # masked, never clear, in the workbook
+    assert shown == [mask_id(v) for v in clear]  # masked, never clear, in the workbook
     c = object_store.client(s)
     key = next(o.object_name for o in c.list_objects(s.bucket("feedback"), prefix=f"{unit}/", recursive=True))
     raw = object_store.get(c, s.bucket("feedback"), key)
@@ -194,7 +194,7 @@ def test_a_natural_persons_record_round_trips_with_its_masked_id(env, dags):
     # the original ID was restored: the loaded record carries the keyed hash of the clear number
     digest = hmac.digest(s.id_hash_key.encode(), clear[0].encode(), "sha256").hex()
     assert q(s, "select cf_xdr_zjhm_hash, cf_xdr_zjhm_masked from landing.administrative_penalty"
-                " where batch_id = %s", second) == [(digest, mask_resident_id(clear[0]))]
+                " where batch_id = %s", second) == [(digest, mask_id(clear[0]))]
     # the retyped number is validated as typed: rejected on its check digit, the old record handed over
     assert q(s, "select row_no, field_code, reason from landing.rejections where batch_id = %s", second) == [
         (2, "CF_XDR_ZJHM", "invalid_checksum")]

@@ -31,9 +31,9 @@ from credit_platform.gates.record_contract import REF
 from credit_platform.gates.structure import ROW, BatchError, open_batch
 from credit_platform.ingest.feedback import parse_ref
 from credit_platform.ingest.raw_zone import LandedBatch
-from credit_platform.landing.schema import SCHEMA
+from credit_platform.landing import ledger
 from credit_platform.settings import Settings
-from credit_platform.standards.identifiers import mask_resident_id
+from credit_platform.standards.pii import mask_id
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class MaskedIdRestorer:
             original = self._originals(parsed[0]).get(parsed[1], {})
             for c in present:
                 shown, clear = columns[c][i], original.get(c)
-                if shown and clear and "*" in shown and normalize_id(shown) == mask_resident_id(clear):
+                if shown and clear and "*" in shown and normalize_id(shown) == mask_id(clear):
                     columns[c][i] = clear
                     changed = True
                     self.restored += 1
@@ -84,15 +84,10 @@ class MaskedIdRestorer:
         """The clear ID numbers of the referenced batch's rejected records, read again from the raw zone (the
         only place they live in clear): the batch's own file, its rows picked by row number."""
         b = self.batch
-        with psycopg.connect(self.s.pg_dsn()) as conn:
-            found = conn.execute(
-                f"select batch_id, raw_key from {SCHEMA}.batches where unit_code = %s and item_code = %s"
-                f" and batch_id like %s and rejected > 0", (b.unit, b.item, prefix + "%")).fetchall()
-            if len(found) != 1:  # unknown (or, never seen, ambiguous): the value is validated as typed
-                return {}
-            batch_id, raw_key = found[0]
-            wanted = {r for (r,) in conn.execute(f"select distinct row_no from {SCHEMA}.rejections"
-                                                 f" where batch_id = %s", (batch_id,)).fetchall()}
+        found = ledger.referenced_batch(self.s, b.unit, b.item, prefix)
+        if found is None:  # unknown (or, never seen, ambiguous): the value is validated as typed
+            return {}
+        batch_id, raw_key, wanted = found
         c = object_store.client(self.s)
         data = object_store.get_if_exists(c, self.s.bucket("raw"), raw_key)
         if data is None:
@@ -123,14 +118,10 @@ def close_corrected(conn: psycopg.Connection, b: LandedBatch, accepted: pl.DataF
     """Close the earlier open rejections this batch corrects (inside the load's transaction); returns how many
     records were closed. accepted: row_no, natural_key_hash of the accepted rows; refs: row, ref, accepted."""
     received_at = datetime.fromisoformat(b.received_at)
-    open_records = conn.execute(
-        f"select batch_id, row_no, max(natural_key_hash), max(received_at) from {SCHEMA}.rejections"
-        f" where unit_code = %s and item_code = %s and corrected_by_batch is null and batch_id <> %s"
-        f" and received_at <= %s group by batch_id, row_no order by max(received_at) desc, batch_id, row_no",
-        (b.unit, b.item, b.batch_id, received_at)).fetchall()
+    open_records = ledger.open_rejection_records(conn, b.unit, b.item, b.batch_id, received_at)
     if not open_records or (accepted.is_empty() and refs.is_empty()):
         return 0
-    by_ref = {(bid[:12], row): (bid, row) for bid, row, _, _ in open_records}
+    by_ref = {(bid[:12], row): (bid, row) for bid, row, _ in open_records}
     closes: list[tuple[str, int, int, str]] = []  # (old batch, old row, new row, resolution)
     used_records: set[tuple[str, int]] = set()
     used_rows: set[int] = set()
@@ -150,7 +141,7 @@ def close_corrected(conn: psycopg.Connection, b: LandedBatch, accepted: pl.DataF
 
     # 2. by natural key, the most recent open record first (open_records is ordered so)
     by_key: dict[str, list[tuple[str, int]]] = {}
-    for bid, row, key, _ in open_records:
+    for bid, row, key in open_records:
         if key is not None and (bid, row) not in used_records:
             by_key.setdefault(key, []).append((bid, row))
     for row, key in accepted.sort("row_no").iter_rows():
@@ -164,12 +155,7 @@ def close_corrected(conn: psycopg.Connection, b: LandedBatch, accepted: pl.DataF
         closes.append((*candidates[0], row, "corrected"))
 
     if closes:
-        with conn.cursor() as cur:
-            cur.executemany(
-                f"update {SCHEMA}.rejections set corrected_by_batch = %s, corrected_by_row = %s, corrected_at = %s,"
-                f" resolution = %s where batch_id = %s and row_no = %s and corrected_by_batch is null",
-                [(b.batch_id, new_row, received_at, resolution, old_batch, old_row)
-                 for old_batch, old_row, new_row, resolution in closes])
+        ledger.close_records(conn, b.batch_id, received_at, closes)
     return len(closes)
 
 

@@ -18,21 +18,9 @@ import polars as pl
 import xlsxwriter
 
 from credit_platform.catalog.items import Item
+from credit_platform.gates.reasons import BATCH_FIX_ZH, FIX_ZH
+from credit_platform.gates.structure import ROW
 
-FIX_ZH = {
-    "required_missing": "补充填写该字段",
-    "must_be_empty": "删除该字段的值",
-    "too_long": "精简内容至长度上限以内",
-    "invalid_format": "按规定格式填写",
-    "invalid_checksum": "核对代码，更正抄录错误",
-    "invalid_date": "填写真实存在的日期",
-    "invalid_number": "填写不小于0的数字",
-    "not_in_code_list": "按代码表取值",
-    "future_date": "核对日期，不得晚于报送日期",
-    "date_order": "核对日期先后顺序",
-    "duplicate_in_batch": "无需修改：已按重复报送登记，请勿再次报送",
-}
-BATCH_FIX_ZH = "请按提示修正整个文件后重新上报"
 REF_HEADER = "记录编号"
 _REF = re.compile(r"^([0-9a-f]{12})-(\d+)$")
 
@@ -113,7 +101,7 @@ def _table(wb, name: str, header: list[str], rows: list[list], feedback_cols: in
 
 
 def workbook(item: Item, records: pl.DataFrame, problems: pl.DataFrame, batch_id: str, line_offset: int = 1) -> bytes:
-    """records: __row + display values of the rejected records; problems: row, field, value, reason, message_zh."""
+    """records: ROW + display values of the rejected records; problems: row, field, value, reason, message_zh."""
     wb, buf = _new_workbook()
     dup_rows = set(problems.filter(pl.col("reason") == "duplicate_in_batch").get_column("row").to_list())
     notes = (problems.group_by("row", maintain_order=True).agg(
@@ -121,11 +109,11 @@ def workbook(item: Item, records: pl.DataFrame, problems: pl.DataFrame, batch_id
         pl.col("reason").map_elements(FIX_ZH.get, return_dtype=pl.Utf8).unique(maintain_order=True)
         .str.join("；").alias("fix")) if problems.height else
         pl.DataFrame(schema={"row": pl.Int64, "note": pl.Utf8, "fix": pl.Utf8}))
-    joined = (records.filter(~pl.col("__row").is_in(list(dup_rows)))
-              .join(notes, left_on="__row", right_on="row", how="left").sort("__row"))
+    joined = (records.filter(~pl.col(ROW).is_in(list(dup_rows)))
+              .join(notes, left_on=ROW, right_on="row", how="left").sort(ROW))
     header = [REF_HEADER, "原文件行号", "问题说明", "修改要求"] + [f.name for f in item.fields]
     rows = [[record_ref(batch_id, r), r + line_offset, note, fix, *values]
-            for r, note, fix, *values in joined.select("__row", "note", "fix", *item.codes).iter_rows()]
+            for r, note, fix, *values in joined.select(ROW, "note", "fix", *item.codes).iter_rows()]
     _table(wb, "待修改记录", header, rows, 4, {2, 3})
     names = item.names
     problem_rows = [

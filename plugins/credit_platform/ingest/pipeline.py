@@ -7,8 +7,6 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
-import psycopg
-
 from credit_platform import object_store
 from credit_platform.catalog.items import catalog
 from credit_platform.catalog.registry import CHANNEL_ZH, registry
@@ -23,7 +21,7 @@ from credit_platform.ingest.staged_zone import (
     source_name,
     write_feedback,
 )
-from credit_platform.landing.schema import SCHEMA
+from credit_platform.landing import ledger
 from credit_platform.notify import delivery
 from credit_platform.settings import Settings
 
@@ -50,15 +48,15 @@ def ingest_batch(s: Settings, landed: dict) -> dict:
     started = time.monotonic()
     landing_load.ensure_schema(s)
     out = None
-    if landing_load.already_loaded(s, batch.batch_id):
+    if ledger.already_loaded(s, batch.batch_id):
         status = "already_loaded"
     else:
         out = gate_and_stage(s, batch)
         status = landing_load.load(s, out, {"gate_s": round(out.seconds, 3),
                                                "total_s": round(time.monotonic() - started, 3)})
-    key, notice = deliver_feedback(s, batch, ledger_row(s, batch.batch_id), out)
+    key, notice = deliver_feedback(s, batch, ledger.ledger_row(s, batch.batch_id), out)
     channels.confirm(s, batch.unit, landed["extract"], batch.batch_id)
-    summary = ledger_row(s, batch.batch_id)
+    summary = ledger.ledger_row(s, batch.batch_id)
     summary["feedback_key"] = key
     summary["notice"] = notice
     summary["load"] = status
@@ -69,13 +67,13 @@ def feedback_notice_key(batch_id: str) -> str:
     return f"feedback:{batch_id}"
 
 
-def deliver_feedback(s: Settings, batch: LandedBatch, ledger: dict, out: GateOutcome | None
+def deliver_feedback(s: Settings, batch: LandedBatch, row: dict, out: GateOutcome | None
                      ) -> tuple[str | None, dict | None]:
     """Write the unit's feedback workbook and tell the unit, once per batch with problems, through the delivery
     log (ops.notices, key `feedback:<batch>`): racing loads of one batch send it once, a failed notice is
     retried (with backoff) by the next run, and `feedback_sent_at` is set only once it was delivered.
     Returns the workbook's key and the notice's delivery state."""
-    if not (ledger["rejected"] or ledger["batch_error_reason"]):
+    if not (row["rejected"] or row["batch_error_reason"]):
         return None, None
     key = feedback_key(batch)
     nkey = feedback_notice_key(batch.batch_id)
@@ -87,20 +85,9 @@ def deliver_feedback(s: Settings, batch: LandedBatch, ledger: dict, out: GateOut
     else:
         result = prior
     if result.sent:
-        with psycopg.connect(s.pg_dsn()) as conn:
-            conn.execute(f"update {SCHEMA}.batches set feedback_sent_at = %s where batch_id = %s"
-                         " and feedback_sent_at is null", (result.sent_at, batch.batch_id))
+        ledger.mark_feedback_sent(s, batch.batch_id, result.sent_at)
     return key, {"key": nkey, "status": result.status, "attempts": result.attempts,
                  "next_attempt_at": result.next_attempt_at.isoformat() if result.next_attempt_at else None}
-
-
-def ledger_row(s: Settings, batch_id: str) -> dict:
-    with psycopg.connect(s.pg_dsn()) as conn:
-        cur = conn.cursor(row_factory=psycopg.rows.dict_row)
-        row = cur.execute(f"select batch_id, unit_code, item_code, channel, rows, accepted, rejected, status,"
-                          f" batch_error_reason, feedback_sent_at is not null as feedback_sent"
-                          f" from {SCHEMA}.batches where batch_id = %s", (batch_id,)).fetchone()
-    return dict(row)
 
 
 LINK_DAYS = 7

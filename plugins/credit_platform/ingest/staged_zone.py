@@ -20,7 +20,7 @@ import polars as pl
 from credit_platform import object_store
 from credit_platform.catalog.items import Catalog, Item, catalog
 from credit_platform.catalog.workdays import add_working_days
-from credit_platform.gates.record_contract import REF, Validated, _date_expr
+from credit_platform.gates.record_contract import REF, Validated, date_expr
 from credit_platform.gates.structure import ROW
 from credit_platform.gates.validation import validate_file
 from credit_platform.ingest import corrections, feedback
@@ -103,7 +103,7 @@ def staged_frame(v: Validated, item: Item, batch: LandedBatch, id_key: str) -> p
         pl.lit(batch.received_at).alias("received_at"), pl.col("natural_key_hash"),
     ]
     if item.deadline:
-        flags = on_time(acc.select(_date_expr(item.deadline.from_)).to_series(), batch.received_date,
+        flags = on_time(acc.select(date_expr(item.deadline.from_)).to_series(), batch.received_date,
                         item.deadline.working_days)
         acc = acc.with_columns(flags.alias("__on_time"))
         exprs.append(pl.col("__on_time").alias("on_time"))
@@ -119,7 +119,7 @@ def staged_frame(v: Validated, item: Item, batch: LandedBatch, id_key: str) -> p
         elif col.kind == "masked":
             exprs.append(masked(pl.col(f.code)).alias(col.name))
         elif f.type == "date":
-            exprs.append(_date_expr(f.code).alias(col.name))
+            exprs.append(date_expr(f.code).alias(col.name))
         else:
             exprs.append(pl.col(f.code).alias(col.name))
     return acc.select(exprs)
