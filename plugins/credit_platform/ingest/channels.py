@@ -44,7 +44,7 @@ from psycopg import sql
 from credit_platform import clock, object_store
 from credit_platform.catalog.items import catalog
 from credit_platform.catalog.registry import Unit
-from credit_platform.clock import BEIJING
+from credit_platform.clock import BEIJING, TZ_NAME
 from credit_platform.landing.schema import SCHEMA
 from credit_platform.settings import Settings
 from credit_platform.standards.pii import redact_ids
@@ -277,7 +277,7 @@ def extract_frontend_db(s: Settings, unit: Unit) -> list[Extract]:
     with psycopg.connect(dsn) as conn:
         # a `timestamp` (no zone) column holds the unit's local time: compare and read it as Beijing time, not
         # in whatever zone the unit's server defaults to (the watermark is an instant)
-        conn.execute("set time zone 'Asia/Shanghai'")
+        conn.execute(f"set time zone '{TZ_NAME}'")
         for ob in unit.items:
             exists = conn.execute("select to_regclass(%s)", (f'fe_{unit.code}."{ob.item}"',)).fetchone()[0]
             if not exists:
@@ -380,8 +380,7 @@ def scrub_pulled_entries(s: Settings, conn: psycopg.Connection, batch_id: str, i
     value with ID numbers masked. Runs in the transaction that marks the entries pulled."""
     from credit_platform.gates.normalize import to_half_width
     from credit_platform.gates.structure import header_map_lookup
-    from credit_platform.standards.identifiers import mask_resident_id
-    from credit_platform.standards.pii import keyed_hash
+    from credit_platform.standards.pii import keyed_hash, mask_id
 
     item = catalog().item(item_code)
     lookup = header_map_lookup(item)
@@ -393,7 +392,7 @@ def scrub_pulled_entries(s: Settings, conn: psycopg.Connection, batch_id: str, i
         for k, v in payload.items():
             if isinstance(v, str) and lookup(k) in personal:
                 h = keyed_hash(pl.Series([to_half_width(v).strip().upper()]), s.id_hash_key)[0]
-                clean[k] = {"hash": h, "masked": mask_resident_id(v.strip())}
+                clean[k] = {"hash": h, "masked": mask_id(v.strip())}
             elif isinstance(v, str):
                 clean[k] = redact_ids(v)
             else:

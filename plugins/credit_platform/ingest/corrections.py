@@ -1,5 +1,6 @@
 """How a later batch closes earlier rejections (整改), and how a returned feedback workbook's masked ID numbers
-get their original back. The rule (docs/ingestion.md, "Corrections"):
+get their original back (read again from the raw zone, the only place it lives in clear).
+The rule (docs/ingestion.md, "Corrections and lateness"):
 
 1. A row carrying a 记录编号 (the reference a feedback workbook gives every rejected record: batch and row) is
    matched to that record's open rejection, whatever fields were changed — key fields included.
@@ -15,22 +16,24 @@ get their original back. The rule (docs/ingestion.md, "Corrections"):
 
 from __future__ import annotations
 
-import io
 import logging
+import tempfile
 from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 import psycopg
 
 from credit_platform import object_store
 from credit_platform.catalog.items import Item
-from credit_platform.clock import beijing_date
+from credit_platform.gates.normalize import to_half_width
 from credit_platform.gates.record_contract import REF
+from credit_platform.gates.structure import ROW, BatchError, open_batch
 from credit_platform.ingest.feedback import parse_ref
 from credit_platform.ingest.raw_zone import LandedBatch
-from credit_platform.landing.schema import SCHEMA
+from credit_platform.landing import ledger
 from credit_platform.settings import Settings
-from credit_platform.standards.identifiers import mask_resident_id
+from credit_platform.standards.pii import mask_id
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +42,8 @@ log = logging.getLogger(__name__)
 class MaskedIdRestorer:
     """Chunk preparation for gate 1: a row whose 记录编号 names a rejected record of this unit and item, and whose
     personal ID field still shows exactly that record's masked number, gets the original number back (from
-    the quarantine zone, where the rejected record's clear number lives, restricted like the raw zone). Any
-    other value — a number the clerk retyped — is validated as typed."""
+    the referenced batch's file in the raw zone, the only place it lives in clear). Any other value — a number
+    the clerk retyped — is validated as typed."""
 
     def __init__(self, s: Settings, batch: LandedBatch, item: Item) -> None:
         self.s, self.batch, self.item = s, batch, item
@@ -64,7 +67,7 @@ class MaskedIdRestorer:
             original = self._originals(parsed[0]).get(parsed[1], {})
             for c in present:
                 shown, clear = columns[c][i], original.get(c)
-                if shown and clear and "*" in shown and shown.strip().upper() == mask_resident_id(clear):
+                if shown and clear and "*" in shown and normalize_id(shown) == mask_id(clear):
                     columns[c][i] = clear
                     changed = True
                     self.restored += 1
@@ -78,23 +81,35 @@ class MaskedIdRestorer:
         return self._ids[prefix]
 
     def _load(self, prefix: str) -> dict[int, dict[str, str]]:
+        """The clear ID numbers of the referenced batch's rejected records, read again from the raw zone (the
+        only place they live in clear): the batch's own file, its rows picked by row number."""
         b = self.batch
-        with psycopg.connect(self.s.pg_dsn()) as conn:
-            found = conn.execute(
-                f"select batch_id, received_at from {SCHEMA}.batches where unit_code = %s and item_code = %s"
-                f" and batch_id like %s and rejected > 0", (b.unit, b.item, prefix + "%")).fetchall()
-        if len(found) != 1:  # unknown, or (never seen) ambiguous: no restoring, the value is validated as typed
+        found = ledger.referenced_batch(self.s, b.unit, b.item, prefix)
+        if found is None:  # unknown (or, never seen, ambiguous): the value is validated as typed
             return {}
-        batch_id, received_at = found[0]
-        key = f"{b.item}/{b.unit}/dt={beijing_date(received_at).isoformat()}/{batch_id}.rejected.ids.parquet"
+        batch_id, raw_key, wanted = found
         c = object_store.client(self.s)
-        data = object_store.get_if_exists(c, self.s.bucket("quarantine"), key)
+        data = object_store.get_if_exists(c, self.s.bucket("raw"), raw_key)
         if data is None:
-            log.warning("batch %s: no quarantined ID numbers at %s; masked values stay as typed", b.batch_id, key)
+            log.warning("batch %s: referenced batch %s is not in the raw zone; masked values stay as typed",
+                        b.batch_id, batch_id)
             return {}
-        frame = pl.read_parquet(io.BytesIO(data))
-        cols = [c for c in self.personal if c in frame.columns]
-        return {row["row"]: {c: row[c] for c in cols if row[c]} for row in frame.iter_rows(named=True)}
+        out: dict[int, dict[str, str]] = {}
+        try:
+            with tempfile.TemporaryDirectory(prefix="credit-restore-") as tmp:
+                source = open_batch(data, self.item, Path(tmp), name=f"batch.{raw_key.rsplit('.', 1)[-1]}")
+                for chunk in source.chunks:
+                    cols = [c for c in self.personal if c in chunk.columns]
+                    rows = chunk.filter(pl.col(ROW).is_in(list(wanted))).select(ROW, *cols)
+                    for rec in rows.iter_rows(named=True):
+                        out[rec[ROW]] = {c: normalize_id(rec[c]) for c in cols if rec[c]}
+        except BatchError:
+            return {}
+        return out
+
+
+def normalize_id(value: str) -> str:
+    return to_half_width(value).strip().upper()
 
 
 # --- closing rejections ----------------------------------------------------------------------------------------
@@ -103,14 +118,10 @@ def close_corrected(conn: psycopg.Connection, b: LandedBatch, accepted: pl.DataF
     """Close the earlier open rejections this batch corrects (inside the load's transaction); returns how many
     records were closed. accepted: row_no, natural_key_hash of the accepted rows; refs: row, ref, accepted."""
     received_at = datetime.fromisoformat(b.received_at)
-    open_records = conn.execute(
-        f"select batch_id, row_no, max(natural_key_hash), max(received_at) from {SCHEMA}.rejections"
-        f" where unit_code = %s and item_code = %s and corrected_by_batch is null and batch_id <> %s"
-        f" and received_at <= %s group by batch_id, row_no order by max(received_at) desc, batch_id, row_no",
-        (b.unit, b.item, b.batch_id, received_at)).fetchall()
+    open_records = ledger.open_rejection_records(conn, b.unit, b.item, b.batch_id, received_at)
     if not open_records or (accepted.is_empty() and refs.is_empty()):
         return 0
-    by_ref = {(bid[:12], row): (bid, row) for bid, row, _, _ in open_records}
+    by_ref = {(bid[:12], row): (bid, row) for bid, row, _ in open_records}
     closes: list[tuple[str, int, int, str]] = []  # (old batch, old row, new row, resolution)
     used_records: set[tuple[str, int]] = set()
     used_rows: set[int] = set()
@@ -130,7 +141,7 @@ def close_corrected(conn: psycopg.Connection, b: LandedBatch, accepted: pl.DataF
 
     # 2. by natural key, the most recent open record first (open_records is ordered so)
     by_key: dict[str, list[tuple[str, int]]] = {}
-    for bid, row, key, _ in open_records:
+    for bid, row, key in open_records:
         if key is not None and (bid, row) not in used_records:
             by_key.setdefault(key, []).append((bid, row))
     for row, key in accepted.sort("row_no").iter_rows():
@@ -144,12 +155,7 @@ def close_corrected(conn: psycopg.Connection, b: LandedBatch, accepted: pl.DataF
         closes.append((*candidates[0], row, "corrected"))
 
     if closes:
-        with conn.cursor() as cur:
-            cur.executemany(
-                f"update {SCHEMA}.rejections set corrected_by_batch = %s, corrected_by_row = %s, corrected_at = %s,"
-                f" resolution = %s where batch_id = %s and row_no = %s and corrected_by_batch is null",
-                [(b.batch_id, new_row, received_at, resolution, old_batch, old_row)
-                 for old_batch, old_row, new_row, resolution in closes])
+        ledger.close_records(conn, b.batch_id, received_at, closes)
     return len(closes)
 
 

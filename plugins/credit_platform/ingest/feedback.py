@@ -18,28 +18,16 @@ import polars as pl
 import xlsxwriter
 
 from credit_platform.catalog.items import Item
+from credit_platform.gates.reasons import BATCH_FIX_ZH, FIX_ZH
+from credit_platform.gates.structure import ROW
 
-FIX_ZH = {
-    "invalid_character": "删除不可见的特殊字符",
-    "required_missing": "补充填写该字段",
-    "must_be_empty": "删除该字段的值",
-    "too_long": "精简内容至长度上限以内",
-    "invalid_format": "按规定格式填写",
-    "invalid_checksum": "核对代码，更正抄录错误",
-    "invalid_date": "填写真实存在的日期",
-    "invalid_number": "填写不小于0的数字",
-    "not_in_code_list": "按代码表取值",
-    "future_date": "核对日期，不得晚于报送日期",
-    "date_order": "核对日期先后顺序",
-    "duplicate_in_batch": "无需修改：已按重复报送登记，请勿再次报送",
-}
-BATCH_FIX_ZH = "请按提示修正整个文件后重新上报"
 REF_HEADER = "记录编号"
 _REF = re.compile(r"^([0-9a-f]{12})-(\d+)$")
 
 HOW_TO_ZH = [
     "如何修改并退回本清单",
-    "1. 在“待修改记录”工作表中，按“问题说明”和“修改要求”直接修改对应单元格，可以修改任何字段（包括处罚决定日期等）。",
+    "1. 在“待修改记录”工作表中，按“问题说明”和“修改要求”直接修改对应单元格，"
+    "可以修改任何字段（包括决定日期、文号、机关代码等关键字段）。",
     "2. 不要修改或删除“记录编号”列：平台据此把修改后的记录对应到原来的问题记录，对应上即视为已整改。",
     "3. 身份证号码显示为打码形式（如2101**********5050）。号码本身无误时保持原样即可，平台会自动还原；"
     "号码有误时请填写完整的正确号码。",
@@ -91,15 +79,29 @@ def _table(wb, name: str, header: list[str], rows: list[list], feedback_cols: in
             text = str(v)
             ws.write_string(r, c, text, cell_wrap if c in wrap else cell)
             widths[c] = max(widths[c], min(_width(text) + 2, 80))
+    widths = [min(w, 60 if c in wrap else 40) for c, w in enumerate(widths)]
     for c, w in enumerate(widths):
-        ws.set_column(c, c, min(w, 60 if c in wrap else 40))
+        ws.set_column(c, c, w)
+    # wrapped texts get the height of their lines (neither Excel nor WPS grows a row written with a height)
+    for r, values in enumerate(rows, 1):
+        lines = max([-(-_width(str(values[c] or "")) // max(widths[c] - 2, 1)) for c in wrap if c < len(values)],
+                    default=1)
+        if lines > 1:
+            ws.set_row(r, min(15 * lines, 150))
     ws.set_row(0, 30)
     ws.freeze_panes(1, 1)
     ws.autofilter(0, 0, max(len(rows), 1), len(header) - 1)
+    # printed: landscape A4, the header row and the 记录编号 column on every page; a narrow table fits the width
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.repeat_rows(0)
+    ws.repeat_columns(0)
+    if sum(min(w, 60) for w in widths) < 200:
+        ws.fit_to_pages(1, 0)
 
 
 def workbook(item: Item, records: pl.DataFrame, problems: pl.DataFrame, batch_id: str, line_offset: int = 1) -> bytes:
-    """records: __row + display values of the rejected records; problems: row, field, value, reason, message_zh."""
+    """records: ROW + display values of the rejected records; problems: row, field, value, reason, message_zh."""
     wb, buf = _new_workbook()
     dup_rows = set(problems.filter(pl.col("reason") == "duplicate_in_batch").get_column("row").to_list())
     notes = (problems.group_by("row", maintain_order=True).agg(
@@ -107,11 +109,11 @@ def workbook(item: Item, records: pl.DataFrame, problems: pl.DataFrame, batch_id
         pl.col("reason").map_elements(FIX_ZH.get, return_dtype=pl.Utf8).unique(maintain_order=True)
         .str.join("；").alias("fix")) if problems.height else
         pl.DataFrame(schema={"row": pl.Int64, "note": pl.Utf8, "fix": pl.Utf8}))
-    joined = (records.filter(~pl.col("__row").is_in(list(dup_rows)))
-              .join(notes, left_on="__row", right_on="row", how="left").sort("__row"))
+    joined = (records.filter(~pl.col(ROW).is_in(list(dup_rows)))
+              .join(notes, left_on=ROW, right_on="row", how="left").sort(ROW))
     header = [REF_HEADER, "原文件行号", "问题说明", "修改要求"] + [f.name for f in item.fields]
     rows = [[record_ref(batch_id, r), r + line_offset, note, fix, *values]
-            for r, note, fix, *values in joined.select("__row", "note", "fix", *item.codes).iter_rows()]
+            for r, note, fix, *values in joined.select(ROW, "note", "fix", *item.codes).iter_rows()]
     _table(wb, "待修改记录", header, rows, 4, {2, 3})
     names = item.names
     problem_rows = [
@@ -140,6 +142,10 @@ def _how_to(wb) -> None:
     title = wb.add_format({"bold": True, "font_size": 14})
     text = wb.add_format({"text_wrap": True, "valign": "top"})
     ws.set_column(0, 0, 110)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
     ws.write_string(0, 0, HOW_TO_ZH[0], title)
     for i, line in enumerate(HOW_TO_ZH[1:], 2):
         ws.write_string(i, 0, line, text)
+        ws.set_row(i, 15 * -(-_width(line) // 106))

@@ -7,8 +7,6 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
-import psycopg
-
 from credit_platform import object_store
 from credit_platform.catalog.items import catalog
 from credit_platform.catalog.registry import CHANNEL_ZH, registry
@@ -25,7 +23,7 @@ from credit_platform.ingest.staged_zone import (
     source_name,
     write_feedback,
 )
-from credit_platform.landing.schema import SCHEMA
+from credit_platform.landing import ledger
 from credit_platform.notify import delivery
 from credit_platform.settings import Settings
 from credit_platform.standards.pii import redact_ids
@@ -55,15 +53,15 @@ def ingest_batch(s: Settings, landed: dict) -> dict:
     started = time.monotonic()
     landing_load.ensure_schema(s)
     out = None
-    if landing_load.already_loaded(s, batch.batch_id):
+    if ledger.already_loaded(s, batch.batch_id):
         status = "already_loaded"
     else:
         out = gate_and_stage(s, batch)
         status = load_or_quarantine(s, out, {"gate_s": round(out.seconds, 3),
                                              "total_s": round(time.monotonic() - started, 3)})
-    key, notice = deliver_feedback(s, batch, ledger_row(s, batch.batch_id), out)
+    key, notice = deliver_feedback(s, batch, ledger.ledger_row(s, batch.batch_id), out)
     channels.confirm(s, batch.unit, landed["extract"], batch.batch_id)
-    summary = ledger_row(s, batch.batch_id)
+    summary = ledger.ledger_row(s, batch.batch_id)
     summary["feedback_key"] = key
     summary["notice"] = notice
     summary["load"] = status
@@ -85,7 +83,7 @@ def load_or_quarantine(s: Settings, out: GateOutcome, timings: dict) -> str:
         return landing_load.load(s, out, timings)
     except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as err:
         detail = redact_ids(f"{type(err).__name__}: {str(err).splitlines()[0][:200]}")
-        attempts = _count_failure(s, out.batch.batch_id, detail)
+        attempts = ledger.count_load_failure(s, out.batch.batch_id, detail)
         log.error("batch %s: load refused (try %d of %d): %s", out.batch.batch_id, attempts, LOAD_ATTEMPTS, detail)
         if attempts < LOAD_ATTEMPTS:
             raise
@@ -99,28 +97,20 @@ def load_or_quarantine(s: Settings, out: GateOutcome, timings: dict) -> str:
     return landing_load.load(s, failed, timings)
 
 
-def _count_failure(s: Settings, batch_id: str, detail: str) -> int:
-    with psycopg.connect(s.pg_dsn()) as conn:
-        return conn.execute(
-            f"insert into {SCHEMA}.load_failures (batch_id, attempts, last_error) values (%s, 1, %s)"
-            " on conflict (batch_id) do update set attempts = load_failures.attempts + 1,"
-            " last_error = excluded.last_error, last_at = now() returning attempts", (batch_id, detail)).fetchone()[0]
-
-
 def feedback_notice_key(batch_id: str) -> str:
     return f"feedback:{batch_id}"
 
 
-def deliver_feedback(s: Settings, batch: LandedBatch, ledger: dict, out: GateOutcome | None
+def deliver_feedback(s: Settings, batch: LandedBatch, row: dict, out: GateOutcome | None
                      ) -> tuple[str | None, dict | None]:
     """Write the unit's feedback workbook and tell the unit, once per batch with problems, through the delivery
     log (ops.notices, key `feedback:<batch>`): racing loads of one batch send it once, a failed notice is
     retried (with backoff) by the next run, and `feedback_sent_at` is set only once it was delivered.
     Returns the workbook's key and the notice's delivery state."""
-    if not (ledger["rejected"] or ledger["batch_error_reason"] or ledger["warnings"] or not ledger["rows"]):
+    if not (row["rejected"] or row["batch_error_reason"] or row["warnings"] or not row["rows"]):
         return None, None
     # a batch with only warnings, or no records, has no workbook: the notice says it all
-    key = feedback_key(batch) if ledger["rejected"] or ledger["batch_error_reason"] else None
+    key = feedback_key(batch) if row["rejected"] or row["batch_error_reason"] else None
     nkey = feedback_notice_key(batch.batch_id)
     prior = delivery.status(s, nkey)
     if not (prior and prior.sent):
@@ -130,20 +120,9 @@ def deliver_feedback(s: Settings, batch: LandedBatch, ledger: dict, out: GateOut
     else:
         result = prior
     if result.sent:
-        with psycopg.connect(s.pg_dsn()) as conn:
-            conn.execute(f"update {SCHEMA}.batches set feedback_sent_at = %s where batch_id = %s"
-                         " and feedback_sent_at is null", (result.sent_at, batch.batch_id))
+        ledger.mark_feedback_sent(s, batch.batch_id, result.sent_at)
     return key, {"key": nkey, "status": result.status, "attempts": result.attempts,
                  "next_attempt_at": result.next_attempt_at.isoformat() if result.next_attempt_at else None}
-
-
-def ledger_row(s: Settings, batch_id: str) -> dict:
-    with psycopg.connect(s.pg_dsn()) as conn:
-        cur = conn.cursor(row_factory=psycopg.rows.dict_row)
-        row = cur.execute(f"select batch_id, unit_code, item_code, channel, rows, accepted, rejected, status,"
-                          f" batch_error_reason, warnings, feedback_sent_at is not null as feedback_sent"
-                          f" from {SCHEMA}.batches where batch_id = %s", (batch_id,)).fetchone()
-    return dict(row)
 
 
 LINK_DAYS = 7

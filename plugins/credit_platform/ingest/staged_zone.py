@@ -20,7 +20,7 @@ import polars as pl
 from credit_platform import object_store
 from credit_platform.catalog.items import Catalog, Item, catalog
 from credit_platform.catalog.workdays import add_working_days
-from credit_platform.gates.record_contract import REF, Validated, _date_expr
+from credit_platform.gates.record_contract import REF, Validated, date_expr
 from credit_platform.gates.structure import ROW
 from credit_platform.gates.validation import validate_file
 from credit_platform.ingest import corrections, feedback
@@ -104,7 +104,7 @@ def staged_frame(v: Validated, item: Item, batch: LandedBatch, id_key: str) -> p
         pl.lit(batch.received_at).alias("received_at"), pl.col("natural_key_hash"),
     ]
     if item.deadline:
-        flags = on_time(acc.select(_date_expr(item.deadline.from_)).to_series(), batch.received_date,
+        flags = on_time(acc.select(date_expr(item.deadline.from_)).to_series(), batch.received_date,
                         item.deadline.working_days)
         acc = acc.with_columns(flags.alias("__on_time"))
         exprs.append(pl.col("__on_time").alias("on_time"))
@@ -120,7 +120,7 @@ def staged_frame(v: Validated, item: Item, batch: LandedBatch, id_key: str) -> p
         elif col.kind == "masked":
             exprs.append(masked(pl.col(f.code)).alias(col.name))
         elif f.type == "date":
-            exprs.append(_date_expr(f.code).alias(col.name))
+            exprs.append(date_expr(f.code).alias(col.name))
         else:
             exprs.append(pl.col(f.code).alias(col.name))
     return acc.select(exprs)
@@ -205,14 +205,6 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
         records = pl.concat(rejected_records)
         rej = rej.join(records.select(pl.col(ROW).alias("row"), "natural_key_hash"), on="row", how="left")
         shown = display_frame(records, item)
-        if personal:  # the clear ID numbers of rejected records stay in the quarantine zone (restricted, like
-            # raw) so a returned row that still shows the masked number gets the original back
-            ids = records.select(pl.col(ROW).alias("row"), *personal)
-            ikey = f"{prefix}.rejected.ids.parquet"
-            buf = io.BytesIO()
-            ids.write_parquet(buf)
-            object_store.put(c, s.bucket("quarantine"), ikey, buf.getvalue())
-            out.quarantine_keys.append(ikey)
         rej = rej.join(pl.concat(problems), on=["row", "field"], how="left")
         qkey = f"{prefix}.rejected.parquet"
         buf = io.BytesIO()
@@ -259,19 +251,18 @@ def feedback_key(b: LandedBatch) -> str:
 
 
 def source_name(b: LandedBatch) -> str:
-    """What the unit knows the batch by: the file name it uploaded, or the table / API it was pulled from."""
-    from credit_platform.catalog.registry import CHANNEL_ZH
-
+    """What the unit knows the batch by: the file name it uploaded, or the table / API it was pulled from (the
+    channel itself is named beside it in the notice)."""
     where = b.source_ref.partition(":")[2]
     if b.channel == "batch_file":
         return f"文件“{b.source_ref.rsplit('/', 1)[-1]}”"
     if b.channel == "frontend_db":
-        return f"{CHANNEL_ZH[b.channel]}数据表 {where.split('@', 1)[0]}"
+        return f"数据表 {where.split('@', 1)[0]}"
     if b.channel == "api":
-        return f"{CHANNEL_ZH[b.channel]} {where}"
+        return f"接口 {where}"
     if b.channel == "online_fill":
-        return f"{CHANNEL_ZH[b.channel]}记录（填报编号{where}）"
-    return CHANNEL_ZH.get(b.channel, b.channel)
+        return f"填报记录（编号{where}）"
+    return b.source_ref
 
 
 def received_text(b: LandedBatch) -> str:
