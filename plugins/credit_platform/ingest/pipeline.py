@@ -7,6 +7,8 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
+import psycopg
+
 from credit_platform import object_store
 from credit_platform.catalog.items import catalog
 from credit_platform.catalog.registry import CHANNEL_ZH, registry
