@@ -11,7 +11,7 @@ import pytest
 from credit_platform.catalog.items import catalog
 from credit_platform.dev.generator import DefectPlanter, GenSpec, RecordFactory, write_csv
 from credit_platform.gates.messages import BATCH_MESSAGES_ZH, record_message
-from credit_platform.gates.reasons import BATCH_REASONS, FIX_ZH, PRIORITY, RECORD_REASONS
+from credit_platform.gates.reasons import BATCH_REASONS, FIX_ZH, INVALID_CHARACTER, PRIORITY, RECORD_REASONS
 from credit_platform.gates.validation import validate_file
 
 RECEIVED = date(2026, 11, 20)
@@ -23,8 +23,9 @@ def _planter(item: str) -> DefectPlanter:
 
 
 def test_every_reason_has_one_priority_and_a_fix_hint():
-    assert len(set(RECORD_REASONS)) == len(RECORD_REASONS) == len(PRIORITY)
-    assert set(FIX_ZH) == set(RECORD_REASONS) and all(FIX_ZH.values())
+    # invalid_character (#10) ranks first but is not plantable by the generator: tests/test_gate_hardening.py
+    assert len(set(RECORD_REASONS)) == len(RECORD_REASONS) == len(PRIORITY) - 1 and PRIORITY[INVALID_CHARACTER] == 0
+    assert set(FIX_ZH) == {*RECORD_REASONS, INVALID_CHARACTER} and all(FIX_ZH.values())
     assert set(BATCH_MESSAGES_ZH) == set(BATCH_REASONS)
 
 
