@@ -31,7 +31,7 @@ from credit_platform.standards.identifiers import (
     USCC_VALUE,
     USCC_WEIGHTS,
 )
-from credit_platform.standards.pii import redact_column
+from credit_platform.standards.pii import redact_frame
 
 RECEIVED = "__received_on"
 DUP_FIRST = "__dup_first_row"
@@ -355,7 +355,7 @@ def validate_frame(item: Item, raw: pl.DataFrame, received_on: date, row_offset:
     # ID numbers outside the personal-ID fields (typed into a USCC column, a remark…) are masked before any
     # rule sees them: what is staged, quarantined or quoted in a message never holds them in clear (a masked
     # value in an identifier field then fails its format and is rejected, which is what it is: wrong data)
-    df = df.with_columns([redact_column(df.get_column(f.code)) for f in item.fields if not f.personal_id])
+    df = redact_frame(df, [f.code for f in item.fields if not f.personal_id])
     if REF in raw.columns:  # a returned feedback workbook: each row's 记录编号 travels beside the fields
         df = df.with_columns(raw.get_column(REF).cast(pl.Utf8).str.strip_chars().replace("", None).alias(REF))
     row_numbers = (rows.cast(pl.Int64).alias(ROW) if rows is not None

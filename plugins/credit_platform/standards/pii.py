@@ -58,7 +58,9 @@ _FULL_DIGITS = {ord(c): ord("0") + i for i, c in enumerate("０１２３４５�
                                                                                      ord("ｘ"): ord("x")}
 _RUN = re.compile(r"[0-9０-９]{15,}[XxＸｘ]?")
 # a cheap first pass: text without 15 consecutive digits holds no ID number (most values)
-CANDIDATE_PATTERN = r"[0-9０-９]{15}"
+# (18 digits, or 17 and an X, in a row; or a run of exactly 15 digits): one vectorised regex pass per column,
+# so a USCC such as 11230500001755309F (17 digits and a letter) never reaches Python
+CANDIDATE_PATTERN = r"[0-9０-９]{17}[0-9０-９XxＸｘ]|(?:^|[^0-9０-９])[0-9０-９]{15}(?:[^0-9０-９]|$)"
 _WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
 _CHECK = "10X98765432"
 
@@ -122,3 +124,13 @@ def redact_column(values: pl.Series) -> pl.Series:
     idx = hit.arg_true()
     fixed = pl.Series([redact_ids(v) for v in values.gather(idx).to_list()], dtype=pl.Utf8)
     return values.scatter(idx, fixed)
+
+
+def redact_frame(df: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """`redact_column` over some columns of a frame: one parallel probe of all of them first (most hold no
+    candidate at all), then only the columns with a candidate are rewritten."""
+    if not columns:
+        return df
+    probe = df.select([pl.col(c).str.contains(CANDIDATE_PATTERN).any().alias(c) for c in columns])
+    hit = [c for c in columns if probe[0, c]]
+    return df.with_columns([redact_column(df.get_column(c)) for c in hit]) if hit else df
