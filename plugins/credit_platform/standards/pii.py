@@ -121,6 +121,14 @@ def redact_column(values: pl.Series) -> pl.Series:
     hit = values.str.contains(CANDIDATE_PATTERN).fill_null(False)
     if not hit.any():
         return values
+    # a whole value 18 long (an identifier column: many USCCs are digits only) is decided here, vectorised,
+    # exactly as `find_ids` would: an ID number iff it does not start with 0 and has a plausible birth date
+    exact = values.str.contains(r"^[0-9]{17}[0-9Xx]$").fill_null(False)
+    born = values.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    plausible = (born.dt.year().is_between(1900, 2100) & ~values.str.starts_with("0")).fill_null(False)
+    hit = hit & (~exact | plausible)
+    if not hit.any():
+        return values
     idx = hit.arg_true()
     fixed = pl.Series([redact_ids(v) for v in values.gather(idx).to_list()], dtype=pl.Utf8)
     return values.scatter(idx, fixed)
