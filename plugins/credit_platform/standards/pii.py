@@ -93,7 +93,11 @@ def find_ids(text: str) -> list[tuple[int, int]]:
                 i += 18
             else:
                 i += 1
-        if len(run) == 15 and run.isdigit() and run[0] != "0" and _plausible_date("19" + run[6:12]):
+        # an old 15-digit number has no check digit: only standing alone (not glued to letters, where hex
+        # hashes would give false alarms) does it count
+        alone = not (m.start() and text[m.start() - 1].isalnum()) and not (m.end() < len(text)
+                                                                             and text[m.end()].isalnum())
+        if alone and len(run) == 15 and run.isdigit() and run[0] != "0" and _plausible_date("19" + run[6:12]):
             spans.append((m.start(), m.end()))
     return spans
 
