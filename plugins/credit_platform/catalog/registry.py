@@ -24,7 +24,7 @@ def _valid_uscc(v: str) -> str:
 
 
 class Contact(_Strict):
-    role: Literal["liaison", "leader", "office"]
+    role: Literal["liaison", "leader", "office", "steward"]  # steward: the named person for data no correction can match
     name_zh: str
     url: str
     tags: list[str] = []
