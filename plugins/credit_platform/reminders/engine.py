@@ -47,6 +47,7 @@ class Message:
     recipient: str            # unit code, or office code (escalation, incomplete key)
     targets: tuple[str, ...]  # apprise URLs, secrets filled in (never printed: see targets_masked)
     targets_masked: list[str]
+    to: list[str]             # who: "<unit or office>/<contact role>" (the log keeps this, URLs only masked)
     title: str
     body: str
     why: str
@@ -123,20 +124,21 @@ def due_level(cause: Cause, offsets: list[tuple[str, int]], sent: dict[str, int]
 
 
 # --- who ----------------------------------------------------------------------------------------------------------
-def _urls(contacts: list[Contact], roles: set[str]) -> list[str]:
-    return [c.url for c in contacts if c.role in roles]
+def _to(owner: str, contacts: list[Contact], roles: set[str]) -> list[tuple[str, str]]:
+    return [(f"{owner}/{c.role}", c.url) for c in contacts if c.role in roles]
 
 
-def _steward(reg: Registry, office_code: str, role: str) -> tuple[str, str, list[str]]:
+def _steward(reg: Registry, office_code: str, role: str) -> tuple[str, str, list[tuple[str, str]]]:
+    """The named person for data no correction can match: the office's, else its parent office's."""
     code = office_code
     while code:
         office = reg.offices[code]
         found = [c for c in office.contacts if c.role == role]
         if found:
-            return code, found[0].name_zh, [c.url for c in found]
+            return code, found[0].name_zh, _to(code, found, {role})
         code = office.parent
     office = reg.offices[office_code]
-    return office_code, office.name_zh, _urls(office.contacts, {"office"})
+    return office_code, office.name_zh, _to(office_code, office.contacts, {"office"})
 
 
 def _masked(urls: tuple[str, ...]) -> list[str]:
@@ -156,19 +158,21 @@ def _feedback_link(s: Settings, f: dict, r: ReminderRules) -> str:
                                                        expires=timedelta(days=r.links_valid_days))
 
 
-def plan(s: Settings, as_of: date, r: ReminderRules | None = None) -> tuple[list[Cause], list[Message]]:
-    """Every cause open on as_of and the messages due on that day (not sent yet)."""
+def plan(s: Settings, as_of: date, r: ReminderRules | None = None,
+         units: set[str] | None = None) -> tuple[list[Cause], list[Message]]:
+    """Every cause open on as_of and the messages due on that day (not sent yet); `units` limits both."""
     r = r or rules()
     reg, cat = registry(), catalog()
-    causes = [c for c in open_causes(s, as_of, r) if c.unit in reg.units]
+    all_causes = [c for c in open_causes(s, as_of, r) if c.unit in reg.units]
+    causes = [c for c in all_causes if units is None or c.unit in units]
     sent = _sent_levels(s, as_of)
     env = render.environment()
 
     def item_zh(f: dict) -> str:
         return cat.items[f["item_code"]].name_zh if "item_code" in f else ""
 
-    backlog: dict[str, list[dict]] = {}
-    for c in causes:
+    backlog: dict[str, list[dict]] = {}  # every unit behind, for the offices' escalations
+    for c in all_causes:
         unit = reg.units[c.unit]
         summary = env.get_template("reminders/_summary.j2").render(rule=c.rule, f=c.facts, item_zh=item_zh(c.facts))
         backlog.setdefault(unit.supervising_office, []).append(
@@ -215,19 +219,20 @@ def plan(s: Settings, as_of: date, r: ReminderRules | None = None) -> tuple[list
             ctx["key_fields_zh"] = "、".join(names[k] for k in cat.items[f["item_code"]].natural_key)
         kind = "escalation" if level == "escalation" else "reminder"
         if c.rule == "incomplete_key":
-            recipient, steward_name, urls = _steward(reg, unit.supervising_office, r.rules.incomplete_key.route_to_role)
-            ctx["steward_name"] = steward_name
+            recipient, steward, to = _steward(reg, unit.supervising_office, r.rules.incomplete_key.route_to_role)
+            ctx["steward_name"] = steward
         elif level == "escalation":
-            recipient = office.code
-            urls = _urls(office.contacts, {"office"}) + _urls(unit.contacts, {"liaison", "leader"})  # unit copied
+            recipient = office.code  # the unit copied
+            to = _to(office.code, office.contacts, {"office"}) + _to(c.unit, unit.contacts, {"liaison", "leader"})
         else:
             recipient = c.unit
-            urls = _urls(unit.contacts, {"liaison"} | ({"leader"} if level == "reminder" else set()))
-        urls = urls or [ct.url for ct in unit.contacts]
-        targets = tuple(secrets.resolve(u) for u in dict.fromkeys(urls))
+            to = _to(c.unit, unit.contacts, {"liaison"} | ({"leader"} if level == "reminder" else set()))
+        to = to or _to(c.unit, unit.contacts, {"liaison", "leader", "office", "steward"})
+        targets = tuple(dict.fromkeys(secrets.resolve(url) for _, url in to))
         title, body = render.render(f"reminders/{c.rule}.{level}.j2", **ctx)
         messages.append(Message(f"{seq_key}:{level}", kind, c.unit, c.rule, level, c.period, c.subject, recipient,
-                                targets, _masked(targets), title, body, why, c.opened_on, c.facts, c.behind))
+                                targets, _masked(targets), [who for who, _ in to], title, body, why, c.opened_on,
+                                c.facts, c.behind))
     return causes, messages
 
 
@@ -236,19 +241,19 @@ def alert_targets(s: Settings) -> tuple[str, ...]:
     return tuple(secrets.resolve(u) for u in (s.alert_urls or s.notify_urls)) or ("outbox://platform-ops",)
 
 
-def run(s: Settings, now: datetime | None = None, dry_run: bool = False,
-        r: ReminderRules | None = None) -> RunResult:
+def run(s: Settings, now: datetime | None = None, dry_run: bool = False, r: ReminderRules | None = None,
+        units: set[str] | None = None) -> RunResult:
     r = r or rules()
     now = now or datetime.now(clock.BEIJING)
     as_of = clock.beijing_date(now)
     acting, reason = acting_now(now, r)
-    _, messages = plan(s, as_of, r)
+    _, messages = plan(s, as_of, r, units)
     result = RunResult(as_of, acting and not dry_run, "dry run: nothing sent" if dry_run else reason, messages)
     if dry_run or not acting:
         return result
     for m in messages:
         meta = {"unit": m.unit, "rule": m.rule, "level": m.level, "period": m.period, "subject": m.subject,
-                "opened_on": m.opened_on, "facts": m.facts}
+                "to": m.to, "opened_on": m.opened_on, "facts": m.facts}
         result.delivered.append(delivery.deliver(
             s, Notice(m.key, m.kind, m.recipient, m.title, m.body, m.targets, (), meta), now=now))
     result.alerts = alert_undeliverable(s, r, now)
