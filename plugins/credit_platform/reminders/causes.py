@@ -99,7 +99,7 @@ def _open_problems(cur, as_of: date, within: int, complete_key: bool) -> list[Ca
         ),
         per_batch as (
             select unit_code, item_code, batch_id, min(received_date) as received_date,
-                   count(distinct row_no) as records,
+                   count(distinct row_no) as records, array_agg(distinct row_no order by row_no) as rows,
                    json_agg(distinct jsonb_build_object('reason', reason, 'field', field_code)) as problems
             from rej group by 1, 2, 3
         )
@@ -114,7 +114,7 @@ def _open_problems(cur, as_of: date, within: int, complete_key: bool) -> list[Ca
         order by p.unit_code, p.batch_id""", {"as_of": as_of, "within": within, "complete": complete_key}).fetchall()
     return [Cause(r["unit_code"], rule, r["batch_id"], r["received_date"].isoformat(), r["opened_on"],
                   r["working_days_open"],
-                  {k: r[k] for k in ("item_code", "batch_id", "received_date", "records", "age_working_days",
+                  {k: r[k] for k in ("item_code", "batch_id", "received_date", "records", "rows", "age_working_days",
                                      "unit_open_records")} | {"within_working_days": within},
                   sorted(r["problems"], key=lambda p: (p["field"], p["reason"]))) for r in rows]
 

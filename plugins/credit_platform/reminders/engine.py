@@ -20,7 +20,7 @@ from credit_platform import clock, object_store
 from credit_platform.catalog.items import catalog
 from credit_platform.catalog.registry import CHANNEL_ZH, Contact, Registry, registry
 from credit_platform.catalog.workdays import add_working_days, is_workday
-from credit_platform.notify import delivery, render, secrets
+from credit_platform.notify import alerts, delivery, render, url_secrets
 from credit_platform.notify.delivery import DeliveryResult, Notice
 from credit_platform.reminders.causes import Cause, open_causes
 from credit_platform.reminders.rules import LEVEL_ZH, LEVELS, RULE_ZH, ReminderRules, rules
@@ -54,6 +54,7 @@ class Message:
     opened_on: date
     facts: dict = field(default_factory=dict)
     behind: list[dict] = field(default_factory=list)
+    already_sent: bool = False  # sent earlier on the same day (a rerun): delivery will not send it again
 
     def as_json(self) -> dict:
         d = asdict(self)
@@ -87,20 +88,25 @@ def acting_now(now: datetime, r: ReminderRules) -> tuple[bool, str]:
     return True, "sent"
 
 
-def _sent_levels(s: Settings, as_of: date) -> dict[str, dict[str, int]]:
-    """For every reminder sequence (key without its level), the levels sent by as_of and the working days since."""
+def _sent_levels(s: Settings, as_of: date) -> tuple[dict[str, dict[str, int]], set[str]]:
+    """For every reminder sequence (key without its level): the levels sent before as_of with the working days
+    since; and the keys sent on as_of itself (a rerun of the day shows them again, delivery sends them once)."""
     with psycopg.connect(s.pg_dsn()) as conn:
         if conn.execute("select to_regclass('ops.notices')").fetchone()[0] is None:
-            return {}
+            return {}, set()
         rows = conn.execute(
-            "select n.key, n.level, a.workday_seq - c.workday_seq from ops.notices n"
+            "select n.key, n.level, a.workday_seq - c.workday_seq, c.day = a.day from ops.notices n"
             " join landing.calendar c on c.day = (n.sent_at at time zone 'Asia/Shanghai')::date"
             " join landing.calendar a on a.day = %s"
             " where n.status = 'sent' and n.key like 'reminder:%%' and c.day <= a.day", (as_of,)).fetchall()
-    out: dict[str, dict[str, int]] = {}
-    for key, level, since in rows:
-        out.setdefault(key.rsplit(":", 1)[0], {})[level] = since
-    return out
+    before: dict[str, dict[str, int]] = {}
+    today: set[str] = set()
+    for key, level, since, same_day in rows:
+        if same_day:
+            today.add(key)
+        else:
+            before.setdefault(key.rsplit(":", 1)[0], {})[level] = since
+    return before, today
 
 
 def due_level(cause: Cause, offsets: list[tuple[str, int]], sent: dict[str, int]) -> tuple[str, str] | None:
@@ -165,7 +171,7 @@ def plan(s: Settings, as_of: date, r: ReminderRules | None = None,
     reg, cat = registry(), catalog()
     all_causes = [c for c in open_causes(s, as_of, r) if c.unit in reg.units]
     causes = [c for c in all_causes if units is None or c.unit in units]
-    sent = _sent_levels(s, as_of)
+    sent, sent_today = _sent_levels(s, as_of)
     env = render.environment()
 
     def item_zh(f: dict) -> str:
@@ -228,19 +234,15 @@ def plan(s: Settings, as_of: date, r: ReminderRules | None = None,
             recipient = c.unit
             to = _to(c.unit, unit.contacts, {"liaison"} | ({"leader"} if level == "reminder" else set()))
         to = to or _to(c.unit, unit.contacts, {"liaison", "leader", "office", "steward"})
-        targets = tuple(dict.fromkeys(secrets.resolve(url) for _, url in to))
+        targets = tuple(dict.fromkeys(url_secrets.resolve(url) for _, url in to))
         title, body = render.render(f"reminders/{c.rule}.{level}.j2", **ctx)
         messages.append(Message(f"{seq_key}:{level}", kind, c.unit, c.rule, level, c.period, c.subject, recipient,
                                 targets, _masked(targets), [who for who, _ in to], title, body, why, c.opened_on,
-                                c.facts, c.behind))
+                                c.facts, c.behind, f"{seq_key}:{level}" in sent_today))
     return causes, messages
 
 
 # --- send ---------------------------------------------------------------------------------------------------------
-def alert_targets(s: Settings) -> tuple[str, ...]:
-    return tuple(secrets.resolve(u) for u in (s.alert_urls or s.notify_urls)) or ("outbox://platform-ops",)
-
-
 def run(s: Settings, now: datetime | None = None, dry_run: bool = False, r: ReminderRules | None = None,
         units: set[str] | None = None) -> RunResult:
     r = r or rules()
@@ -256,26 +258,8 @@ def run(s: Settings, now: datetime | None = None, dry_run: bool = False, r: Remi
                 "to": m.to, "opened_on": m.opened_on, "facts": m.facts}
         result.delivered.append(delivery.deliver(
             s, Notice(m.key, m.kind, m.recipient, m.title, m.body, m.targets, (), meta), now=now))
-    result.alerts = alert_undeliverable(s, r, now)
+    result.alerts = alerts.undeliverable(s, r.undeliverable_alert_after, now)
     return result
-
-
-def alert_undeliverable(s: Settings, r: ReminderRules, now: datetime) -> list[DeliveryResult]:
-    """A message that failed `undeliverable_alert_after` times tells the platform engineers (once per message)."""
-    with psycopg.connect(s.pg_dsn()) as conn:
-        if conn.execute("select to_regclass('ops.notices')").fetchone()[0] is None:
-            return []
-        rows = conn.execute(
-            "select key, recipient, channel, attempts, last_error, targets_masked from ops.notices"
-            " where status = 'failed' and kind <> 'alert' and attempts >= %s order by key",
-            (r.undeliverable_alert_after,)).fetchall()
-    out = []
-    for key, recipient, channel, attempts, error, masked in rows:
-        title, body = render.render("alerts/undeliverable.j2", key=key, recipient=recipient, channel=channel,
-                                    attempts=attempts, error=error or "", targets=masked)
-        out.append(delivery.deliver(s, Notice(f"alert:undeliverable:{key}", "alert", "platform", title, body,
-                                              alert_targets(s), (), {"notice": key, "attempts": attempts}), now=now))
-    return out
 
 
 __all__ = ["LEVELS", "Message", "RunResult", "plan", "run", "due_level", "acting_now"]
