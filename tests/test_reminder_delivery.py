@@ -29,7 +29,7 @@ D0 = date(2026, 9, 16)
 class Endpoint(BaseHTTPRequestHandler):
     hits: list[tuple[str, int, dict]] = []
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
         flaky_failed = any(p == "/flaky" for p, _, _ in self.hits)
         status = 500 if self.path == "/down" or (self.path == "/flaky" and not flaky_failed) else 200

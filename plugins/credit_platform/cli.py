@@ -134,7 +134,8 @@ def remind(
         typer.echo(json.dumps([m.as_json() for m in result.messages], ensure_ascii=False, indent=1))
     else:
         for m in result.messages:
-            typer.echo(f"{result.as_of} {LEVEL_ZH[m.level]:<2}{' (sent)' if m.already_sent else ''} {m.unit:<22} {RULE_ZH[m.rule]} {m.period}"
+            mark = " (sent)" if m.already_sent else ""
+            typer.echo(f"{result.as_of} {LEVEL_ZH[m.level]:<2}{mark} {m.unit:<22} {RULE_ZH[m.rule]} {m.period}"
                        f" → {', '.join(m.to)}\n    {m.title}\n    why: {m.why}")
         typer.echo(f"{len(result.messages)} message(s) due on {result.as_of}; {result.reason}"
                    + (f"; sent {len(result.sent_now)}" if result.acting else ""))
@@ -233,12 +234,14 @@ def contracts_check() -> None:
     from credit_platform.catalog.items import CatalogError, load_catalog
     from credit_platform.catalog.registry import load_registry
     from credit_platform.catalog.workdays import load_arrangements
+    from credit_platform.reminders.rules import load_rules
     from credit_platform.warehouse import dbt_codegen
 
     try:
         cat = load_catalog()
         reg = load_registry(cat=cat)
         years = load_arrangements()
+        load_rules()
     except CatalogError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None

@@ -24,7 +24,8 @@ def _valid_uscc(v: str) -> str:
 
 
 class Contact(_Strict):
-    role: Literal["liaison", "leader", "office", "steward"]  # steward: the named person for data no correction can match
+    # steward: the named person at an office for rejected data that no correction can match
+    role: Literal["liaison", "leader", "office", "steward"]
     name_zh: str
     url: str
     tags: list[str] = []

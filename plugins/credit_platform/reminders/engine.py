@@ -262,4 +262,4 @@ def run(s: Settings, now: datetime | None = None, dry_run: bool = False, r: Remi
     return result
 
 
-__all__ = ["LEVELS", "Message", "RunResult", "plan", "run", "due_level", "acting_now"]
+__all__ = ["LEVELS", "Message", "RunResult", "acting_now", "due_level", "plan", "run"]

@@ -14,8 +14,8 @@ from credit_platform.catalog.items import CONTRACTS_DIR, CatalogError, _friendly
 
 LEVELS = ("notice", "reminder", "escalation")
 LEVEL_ZH = {"notice": "提醒", "reminder": "催办", "escalation": "督办"}
-RULE_ZH = {"overdue_submission": "逾期未报送", "open_problems": "问题数据未整改", "incomplete_key": "关键字段缺失无法匹配整改",
-           "low_compliance": "合规率偏低", "silence": "长期未报送数据"}
+RULE_ZH = {"overdue_submission": "逾期未报送", "open_problems": "问题数据未整改",
+           "incomplete_key": "关键字段缺失无法匹配整改", "low_compliance": "合规率偏低", "silence": "长期未报送数据"}
 
 
 class Levels(_Strict):
