@@ -88,6 +88,8 @@ def run(s: Settings) -> int:
     print("== warehouse build (triggered by the landing Assets in production; dbt build on the landing sources)")
     wh = run_dag(load_dag_module("warehouse_build").warehouse_build())
     print(f"  warehouse_build: {wh.state}")
+    from credit_platform.dev import demo_reminders
+    demo_reminders.run(s)
     print("== per source unit (landing.batches)")
     _unit_table(s)
     print("== object store (s3://" + s.s3_endpoint + ")")
