@@ -166,3 +166,39 @@ def test_the_daily_dag_acts_only_on_working_days(airflow_db):
         assert states["send_reminders"] == "success"
     else:
         assert states["send_reminders"] == "skipped" and states["refresh_obligations"] == "skipped"
+
+
+def test_incomplete_keys_go_to_the_office_steward_and_low_compliance_judges_the_last_month(ds):
+    from credit_platform.reminders.causes import open_causes
+
+    s = ds
+    no_key = GOOD.replace("辽烟罚〔2026〕1号", "")  # 文书号 is part of the natural key: no correction can match it
+    src.drop_in_inbox(s, "ln_forest", "administrative_penalty", "k.csv", f"{HEADER}\n{GOOD}\n{no_key}\n".encode())
+    for landed in extract_and_land(s, "ln_forest", "batch_file", received_at=datetime.combine(D0, time(9), BEIJING)):
+        ingest_batch(s, landed)
+    r = rules()
+    off = {name: getattr(r.rules, name).model_copy(update={"enabled": False})
+           for name in ("overdue_submission", "silence")}
+    r = r.model_copy(update={"rules": r.rules.model_copy(update=off)})
+
+    assert engine.plan(s, date(2026, 9, 17), r, {"ln_forest"})[1] == []  # 1 working day allowed
+    [m] = engine.plan(s, date(2026, 9, 18), r, {"ln_forest"})[1]
+    assert (m.rule, m.level, m.recipient, m.to) == ("incomplete_key", "notice", "ln_credit_office",
+                                                    ["ln_credit_office/steward"])
+    assert "王敏" in m.body and "行政处罚决定书文号" in m.body and m.facts["records"] == 1
+    # it never ages into the unit's open problems, and a single notice is all it gets
+    causes = open_causes(s, date(2026, 10, 30), r)
+    assert [c.rule for c in causes if c.unit == "ln_forest" and c.rule != "low_compliance"] == ["incomplete_key"]
+
+    # September: ln_forest 1 of 2 records accepted (50%), below 90%; judged from October's first working day
+    # (Oct 8, after National Day), and only with enough records (min_records)
+    assert [c for c in open_causes(s, date(2026, 9, 30), r) if c.rule == "low_compliance"] == []
+    assert [c for c in open_causes(s, date(2026, 10, 8), r) if c.rule == "low_compliance"] == []  # 2 < 20 records
+    few = r.model_copy(update={"rules": r.rules.model_copy(update={
+        "low_compliance": r.rules.low_compliance.model_copy(update={"min_records": 2})})})
+    low = {c.unit: c for c in open_causes(s, date(2026, 10, 8), few) if c.rule == "low_compliance"}
+    assert set(low) == {"ln_forest", "ln_tobacco", "ln_smsa"}
+    assert (low["ln_forest"].period, low["ln_forest"].opened_on, low["ln_forest"].facts["compliance"]) == (
+        "2026-09", date(2026, 10, 8), 0.5)
+    [m] = [m for m in engine.plan(s, date(2026, 10, 8), few, {"ln_forest"})[1] if m.rule == "low_compliance"]
+    assert m.level == "notice" and "50.0%" in m.title and "90.0%" in m.body
