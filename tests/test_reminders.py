@@ -84,6 +84,8 @@ def rs(settings):
 @pytest.fixture(scope="module")
 def timeline(rs, tmp_path_factory):
     s, tmp = rs, tmp_path_factory.mktemp("timeline")
+    s.outbox_dir.mkdir(parents=True, exist_ok=True)
+    earlier = set(s.outbox_dir.glob("*.json"))  # the outbox outlives the test database
     for n, unit in enumerate(sorted(UNITS)):
         files = {item: generated(tmp, item, unit, n) for item in ("administrative_license", "administrative_penalty")}
         if unit == "ln_tobacco":  # one good and one rejected penalty record
@@ -103,7 +105,7 @@ def timeline(rs, tmp_path_factory):
             early = engine.run(s, now=at(day, 7), units=UNITS)
             assert not early.acting and early.delivered == [] and "office hours" in early.reason
         runs[day] = engine.run(s, now=at(day), units=UNITS)
-    return s, runs
+    return s, runs, sorted(set(s.outbox_dir.glob("*.json")) - earlier)
 
 
 def sent(s) -> dict[tuple[str, str, str, str], date]:
@@ -114,7 +116,7 @@ def sent(s) -> dict[tuple[str, str, str, str], date]:
 
 
 def test_overdue_notice_day1_reminder_day3_escalation_day6_across_national_day(timeline):
-    s, _ = timeline
+    s, *_ = timeline
     got = sent(s)
     # ln_forest's Sep 17 obligations fall due 7 working days later, on Sep 28 (Sep 20 is a 调休 Sunday worked,
     # Sep 25 the Mid-Autumn Festival): working day 1 of the overdue is Sep 29.
@@ -128,7 +130,7 @@ def test_overdue_notice_day1_reminder_day3_escalation_day6_across_national_day(t
 
 
 def test_sending_the_data_on_day4_stops_the_sequence(timeline):
-    s, _ = timeline
+    s, *_ = timeline
     smsa = {k[2:]: d for k, d in sent(s).items() if k[0] == "ln_smsa" and k[1] == "overdue_submission"}
     assert smsa == {("administrative_license@2026-09-17", "notice"): date(2026, 9, 29),
                     ("administrative_license@2026-09-17", "reminder"): date(2026, 10, 8),
@@ -137,7 +139,7 @@ def test_sending_the_data_on_day4_stops_the_sequence(timeline):
 
 
 def test_a_correction_on_day4_stops_the_open_problems_sequence(timeline):
-    s, _ = timeline
+    s, *_ = timeline
     [(first,)] = q(s, "select batch_id from landing.batches where unit_code = 'ln_tobacco' and rejected > 0")
     assert q(s, "select corrected_by_batch is not null from landing.rejections where batch_id = %s", first) == [(True,)]
     tob = {k[3]: d for k, d in sent(s).items() if k[:3] == ("ln_tobacco", "open_problems", first)}
@@ -147,18 +149,18 @@ def test_a_correction_on_day4_stops_the_open_problems_sequence(timeline):
 
 
 def test_silence_and_a_worked_saturday(timeline):
-    s, runs = timeline
+    s, runs, _ = timeline
     got = {k[3]: d for k, d in sent(s).items() if k[:2] == ("ln_forest", "silence")}
     # last batch in the week of Sep 14; two silent weeks (Sep 21, Sep 28): opens on the first working day after,
     # Oct 8; the reminder two working days later is the 调休 Saturday Oct 10, the escalation Oct 14
     assert got == {"notice": date(2026, 10, 8), "reminder": date(2026, 10, 10), "escalation": date(2026, 10, 14)}
     assert not any(k[:2] == ("ln_smsa", "silence") and k[3] != "notice" for k in sent(s))
-    for day in (date(2026, 10, 1), date(2026, 10, 7), date(2026, 10, 11)):
+    for day in (date(2026, 10, 1), date(2026, 10, 7), date(2026, 10, 11)):  # holiday, holiday, Sunday
         assert not runs[day].acting and runs[day].delivered == [] and "not a working day" in runs[day].reason
 
 
 def test_escalation_goes_to_the_office_with_the_unit_copied_and_lists_every_unit_behind(timeline):
-    s, _ = timeline
+    s, _, outbox_files = timeline
     [(recipient, to, title, body)] = q(
         s, "select recipient, meta->'to', title, body from ops.notices where kind = 'escalation'"
            " and key = 'reminder:ln_forest:overdue_submission:administrative_penalty@2026-09-17:escalation'")
@@ -169,13 +171,13 @@ def test_escalation_goes_to_the_office_with_the_unit_copied_and_lists_every_unit
     assert reg.unit("ln_smsa").name_zh not in body  # caught up on Oct 9
     assert "行政处罚信息" in body and "2026-09-28" in body
     # delivered for real: the local outbox got it once for each of the three addressees
-    outbox = [json.loads(p.read_text(encoding="utf-8")) for p in s.outbox_dir.glob("*.json")]
+    outbox = [json.loads(p.read_text(encoding="utf-8")) for p in outbox_files]
     assert sorted(m["recipient"] for m in outbox if m["title"] == title) == [
         "ln_credit_office", "ln_forest", "ln_forest-leader"]
 
 
 def test_a_rerun_of_the_same_day_or_the_whole_timeline_sends_nothing_twice(timeline):
-    s, runs = timeline
+    s, runs, _ = timeline
     before = q(s, "select key, attempts, sent_at from ops.notices order by key")
     assert sum(len(r.sent_now) for r in runs.values()) == len([b for b in before if b[0].startswith("reminder:")])
     again = engine.run(s, now=at(date(2026, 10, 12), 15), units=UNITS)
@@ -187,7 +189,7 @@ def test_a_rerun_of_the_same_day_or_the_whole_timeline_sends_nothing_twice(timel
 
 
 def test_no_message_contains_a_clear_id_number(timeline):
-    s, _ = timeline
+    s, *_ = timeline
     id_like = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
     rows = q(s, "select title || ' ' || body || ' ' || meta::text from ops.notices")
     assert len(rows) >= 20
@@ -198,7 +200,7 @@ def test_no_message_contains_a_clear_id_number(timeline):
 
 
 def test_dry_run_json_names_unit_rule_level_period_targets_and_what_is_behind(timeline):
-    s, _ = timeline
+    s, *_ = timeline
     r = engine.run(s, now=at(date(2026, 10, 13)), dry_run=True, units=UNITS)
     assert not r.acting and r.delivered == []
     causes, _ = engine.plan(s, date(2026, 10, 13), rules(), UNITS)
