@@ -8,13 +8,14 @@ from datetime import date, datetime
 import pytest
 import yaml
 
-from credit_platform.catalog.items import CONTRACTS_DIR, CatalogError
+from credit_platform.catalog.items import CatalogError
 from credit_platform.clock import BEIJING
 from credit_platform.reminders.causes import Cause
 from credit_platform.reminders.engine import acting_now, due_level
 from credit_platform.reminders.rules import load_rules, rules
+from credit_platform.settings import contracts_dir
 
-BASE = yaml.safe_load((CONTRACTS_DIR / "reminder_rules.yaml").read_text(encoding="utf-8"))
+BASE = yaml.safe_load((contracts_dir() / "reminder_rules.yaml").read_text(encoding="utf-8"))
 
 
 def load(tmp_path, change) -> None:

@@ -201,7 +201,7 @@ def generate(
     """Write synthetic records of one item with planted defects and their ground truth."""
     from credit_platform.catalog.items import CatalogError
     from credit_platform.dev.generator import GenSpec, write_csv, write_xlsx
-    from credit_platform.gates.record_contract import RECORD_REASONS
+    from credit_platform.gates.reasons import RECORD_REASONS
 
     day = date.fromisoformat(received_on) if received_on else clock.today()
     rates = None
@@ -235,6 +235,7 @@ def contracts_check() -> None:
     from credit_platform.catalog.registry import load_registry
     from credit_platform.catalog.workdays import load_arrangements
     from credit_platform.reminders.rules import load_rules
+    from credit_platform.settings import SettingsError
     from credit_platform.warehouse import dbt_codegen
 
     try:
@@ -242,10 +243,10 @@ def contracts_check() -> None:
         reg = load_registry(cat=cat)
         years = load_arrangements()
         load_rules()
-    except CatalogError as err:
+        stale = dbt_codegen.stale_files(cat)
+    except (CatalogError, SettingsError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
-    stale = dbt_codegen.stale_files(cat)
     typer.echo(f"catalog: {len(cat.items)} items; registry: {len(reg.units)} units, {len(reg.offices)} offices; "
                f"holiday arrangements in calendar.yaml: {', '.join(map(str, sorted(years))) or 'none'}")
     if stale:

@@ -20,6 +20,7 @@ from credit_platform import clock, object_store
 from credit_platform.catalog.items import catalog
 from credit_platform.catalog.registry import CHANNEL_ZH, Contact, Registry, registry
 from credit_platform.catalog.workdays import add_working_days, is_workday
+from credit_platform.gates.reasons import FIX_ZH
 from credit_platform.notify import alerts, delivery, render, url_secrets
 from credit_platform.notify.delivery import DeliveryResult, Notice
 from credit_platform.reminders.causes import Cause, open_causes
@@ -28,10 +29,6 @@ from credit_platform.settings import Settings
 
 log = logging.getLogger(__name__)
 
-REASON_ZH = {"required_missing": "必填项缺失", "must_be_empty": "应为空却填写", "too_long": "超过长度",
-             "invalid_format": "格式不符", "invalid_checksum": "校验位错误", "invalid_date": "日期无效",
-             "invalid_number": "数值无效", "not_in_code_list": "不在代码表内", "future_date": "日期晚于报送日",
-             "date_order": "日期先后不符"}
 FREQ_ZH = {"daily": "按工作日", "weekly": "按周", "monthly": "按月"}
 
 
@@ -220,7 +217,7 @@ def plan(s: Settings, as_of: date, r: ReminderRules | None = None,
         if c.rule in ("open_problems", "incomplete_key"):
             names = cat.items[f["item_code"]].names
             ctx["behind"] = [{**p, "field_zh": names.get(p["field"], p["field"]),
-                              "reason_zh": REASON_ZH.get(p["reason"], p["reason"])} for p in c.behind]
+                              "fix_zh": FIX_ZH.get(p["reason"], p["reason"])} for p in c.behind]
             ctx["link"] = _feedback_link(s, f, r)
             ctx["key_fields_zh"] = "、".join(names[k] for k in cat.items[f["item_code"]].natural_key)
         kind = "escalation" if level == "escalation" else "reminder"

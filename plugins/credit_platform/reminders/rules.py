@@ -10,7 +10,8 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from credit_platform.catalog.items import CONTRACTS_DIR, CatalogError, _friendly, _read_yaml, _Strict
+from credit_platform.catalog.items import CatalogError, StrictModel, friendly_error, read_yaml
+from credit_platform.settings import contracts_dir as configured_contracts_dir
 
 LEVELS = ("notice", "reminder", "escalation")
 LEVEL_ZH = {"notice": "提醒", "reminder": "催办", "escalation": "督办"}
@@ -18,7 +19,7 @@ RULE_ZH = {"overdue_submission": "逾期未报送", "open_problems": "问题数�
            "incomplete_key": "关键字段缺失无法匹配整改", "low_compliance": "合规率偏低", "silence": "长期未报送数据"}
 
 
-class Levels(_Strict):
+class Levels(StrictModel):
     """Working days after the cause opens at which each level is due."""
 
     notice: int = Field(0, ge=0)
@@ -35,7 +36,7 @@ class Levels(_Strict):
         return [(lv, getattr(self, lv)) for lv in LEVELS]
 
 
-class OfficeHours(_Strict):
+class OfficeHours(StrictModel):
     start: time
     end: time
 
@@ -46,7 +47,7 @@ class OfficeHours(_Strict):
         return self
 
 
-class _Rule(_Strict):
+class _Rule(StrictModel):
     enabled: bool = True
     levels: Levels | None = None  # default: the file's `levels`
 
@@ -59,7 +60,7 @@ class OpenProblems(_Rule):
     correct_within_working_days: int = Field(ge=0)
 
 
-class IncompleteKey(_Strict):
+class IncompleteKey(StrictModel):
     enabled: bool = True
     after_working_days: int = Field(ge=0)
     route_to_role: Literal["steward", "office"] = "steward"
@@ -75,7 +76,7 @@ class Silence(_Rule):
     periods: int = Field(ge=1)
 
 
-class RuleSet(_Strict):
+class RuleSet(StrictModel):
     overdue_submission: OverdueSubmission
     open_problems: OpenProblems
     incomplete_key: IncompleteKey
@@ -83,7 +84,7 @@ class RuleSet(_Strict):
     silence: Silence
 
 
-class ReminderRules(_Strict):
+class ReminderRules(StrictModel):
     office_hours: OfficeHours
     levels: Levels
     links_valid_days: int = Field(7, ge=1, le=7)  # S3 presigned URLs last at most 7 days
@@ -95,15 +96,15 @@ class ReminderRules(_Strict):
         return getattr(self.rules, rule).levels or self.levels
 
 
-def load_rules(contracts_dir: Path = CONTRACTS_DIR) -> ReminderRules:
-    path = contracts_dir / "reminder_rules.yaml"
-    raw = _read_yaml(path)
+def load_rules(contracts_dir: Path | None = None) -> ReminderRules:
+    path = (contracts_dir or configured_contracts_dir()) / "reminder_rules.yaml"
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise CatalogError(f"{path}: expected a mapping with office_hours, levels and rules")
     try:
         return ReminderRules.model_validate(raw)
     except ValidationError as err:
-        raise _friendly(err, path, None, raw) from None
+        raise friendly_error(err, path, None, raw) from None
 
 
 @cache

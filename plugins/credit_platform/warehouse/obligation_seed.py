@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from credit_platform.catalog.items import Catalog
 from credit_platform.catalog.registry import Registry, registry
-from credit_platform.settings import REPO_ROOT
 
-SEED_PATH = REPO_ROOT / "dbt_project" / "seeds" / "obligation_schedule.csv"
+SEED_SUBPATH = Path("seeds") / "obligation_schedule.csv"  # inside the dbt project
 COLUMNS = ["unit_code", "item_code", "frequency", "deadline_working_days", "supervising_office", "unit_level",
            "region"]
 
