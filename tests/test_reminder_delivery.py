@@ -202,3 +202,41 @@ def test_incomplete_keys_go_to_the_office_steward_and_low_compliance_judges_the_
         "2026-09", date(2026, 10, 8), 0.5)
     [m] = [m for m in engine.plan(s, date(2026, 10, 8), few, {"ln_forest"})[1] if m.rule == "low_compliance"]
     assert m.level == "notice" and "50.0%" in m.title and "90.0%" in m.body
+
+
+def test_cli_dry_run_json_sends_nothing_and_names_what_is_behind(ds, monkeypatch):
+    from typer.testing import CliRunner
+
+    from credit_platform.cli import app
+    from credit_platform.notify.delivery import ensure_schema
+
+    s = ds
+    for name, value in (("CP_PG_DATABASE", s.pg_database), ("CP_S3_BUCKET_PREFIX", s.bucket_prefix)):
+        monkeypatch.setenv(name, value)
+    with psycopg.connect(s.pg_dsn()) as conn:
+        ensure_schema(conn)
+        conn.commit()
+        log_before = conn.execute("select key, status, attempts from ops.notices order by key").fetchall()
+    out = CliRunner().invoke(app, ["remind", "--dry-run", "--on", "2026-09-23", "--json", "--unit", "ln_tobacco"])
+    assert out.exit_code == 0, out.output
+    [m] = [m for m in json.loads(out.output) if m["rule"] == "open_problems"]
+    assert (m["unit"], m["level"], m["period"], m["to"]) == ("ln_tobacco", "notice", "2026-09-16",
+                                                             ["ln_tobacco/liaison"])
+    assert m["behind"] == [{"field": "CF_YXQ", "reason": "invalid_date"}] and m["facts"]["records"] == 1
+    assert m["targets"] and all("://" in t for t in m["targets"])
+    with psycopg.connect(s.pg_dsn()) as conn:  # nothing sent, nothing logged
+        assert conn.execute("select key, status, attempts from ops.notices order by key").fetchall() == log_before
+    refused = CliRunner().invoke(app, ["remind", "--on", "2026-09-23"])
+    assert refused.exit_code == 1 and "--dry-run" in refused.output
+
+
+def test_secrets_in_notice_urls_come_from_the_environment_or_an_airflow_connection(monkeypatch):
+    from credit_platform.notify import url_secrets
+
+    monkeypatch.setenv("LN_TEST_BOT_TOKEN", "tok123")
+    assert url_secrets.resolve("dingtalk://${LN_TEST_BOT_TOKEN}/") == "dingtalk://tok123/"
+    monkeypatch.setenv("AIRFLOW_CONN_LN_TEST_SMS_KEY", json.dumps({"conn_type": "http", "password": "k-9"}))
+    assert url_secrets.resolve("json://sms.example.gov.cn/send?key=${LN_TEST_SMS_KEY}") == \
+        "json://sms.example.gov.cn/send?key=k-9"
+    with pytest.raises(url_secrets.MissingSecret, match="LN_TEST_MISSING"):
+        url_secrets.resolve("wecom://${LN_TEST_MISSING}")

@@ -27,6 +27,7 @@ from credit_platform.ingest.pipeline import extract_and_land, ingest_batch
 from credit_platform.reminders import engine
 from credit_platform.reminders.rules import rules
 from credit_platform.standards.identifiers import resident_id_status
+from credit_platform.standards.pii import redact_ids
 from credit_platform.warehouse import dbt_build
 
 UNITS = {"ln_forest", "ln_smsa", "ln_tobacco"}
@@ -194,6 +195,7 @@ def test_no_message_contains_a_clear_id_number(timeline):
     rows = q(s, "select title || ' ' || body || ' ' || meta::text from ops.notices")
     assert len(rows) >= 20
     for (text,) in rows:
+        assert redact_ids(text) == text  # nothing even shaped like an ID number (standards.pii)
         assert [m for m in id_like.findall(text) if resident_id_status(m) == "ok"] == []
     # the ledgered records did carry natural persons' IDs: the generator plants them
     assert q(s, "select count(*) from landing.administrative_penalty where cf_xdr_zjhm_hash is not null")[0][0] > 0
