@@ -240,3 +240,19 @@ def test_secrets_in_notice_urls_come_from_the_environment_or_an_airflow_connecti
         "json://sms.example.gov.cn/send?key=k-9"
     with pytest.raises(url_secrets.MissingSecret, match="LN_TEST_MISSING"):
         url_secrets.resolve("wecom://${LN_TEST_MISSING}")
+
+
+def test_a_contact_url_with_a_missing_secret_alerts_and_does_not_stop_the_others(ds, channels, monkeypatch):
+    reg = engine.registry()
+    units = dict(reg.units)
+    contacts = [c.model_copy(update={"url": "dingtalk://${LN_TEST_UNSET_TOKEN}/"}) if c.role == "liaison" else c
+                for c in units["ln_smsa"].contacts]
+    units["ln_smsa"] = units["ln_smsa"].model_copy(update={"contacts": contacts})
+    monkeypatch.setattr(engine, "registry", lambda: reg.model_copy(update={"units": units}))
+    r = only_open_problems()
+    result = engine.run(ds, now=datetime.combine(date(2026, 9, 24), time(10), BEIJING), r=r,
+                        units={"ln_tobacco", "ln_smsa"})
+    [broken] = [m for m in result.messages if m.unit == "ln_smsa"]
+    assert "LN_TEST_UNSET_TOKEN" in broken.error and broken.targets == ()
+    [alert] = [a for a in result.alerts if a.key == f"alert:unsendable:{broken.key}"]
+    assert alert.sent

@@ -27,6 +27,13 @@ def task_failed(s: Settings, dag_id: str, task_id: str, run_id: str, try_number:
                             now=now)
 
 
+def unsendable(s: Settings, key: str, to: str, error: str, now: datetime | None = None) -> DeliveryResult:
+    """A message that cannot even be attempted (a contact URL apprise cannot read, a secret not set)."""
+    title, body = render.render("alerts/unsendable.j2", key=key, to=to, error=error)
+    return delivery.deliver(s, Notice(f"alert:unsendable:{key}", "alert", PLATFORM, title, body, alert_targets(s),
+                                      (), {"notice": key}), now=now)
+
+
 def undeliverable(s: Settings, after_attempts: int, now: datetime | None = None) -> list[DeliveryResult]:
     """Every message that failed `after_attempts` times tells the engineers, once per message."""
     import psycopg

@@ -52,6 +52,7 @@ class Message:
     facts: dict = field(default_factory=dict)
     behind: list[dict] = field(default_factory=list)
     already_sent: bool = False  # sent earlier on the same day (a rerun): delivery will not send it again
+    error: str | None = None    # why it cannot be sent (a contact's URL unusable): the engineers are alerted
 
     def as_json(self) -> dict:
         d = asdict(self)
@@ -231,11 +232,15 @@ def plan(s: Settings, as_of: date, r: ReminderRules | None = None,
             recipient = c.unit
             to = _to(c.unit, unit.contacts, {"liaison"} | ({"leader"} if level == "reminder" else set()))
         to = to or _to(c.unit, unit.contacts, {"liaison", "leader", "office", "steward"})
-        targets = tuple(dict.fromkeys(url_secrets.resolve(url) for _, url in to))
+        try:  # a contact whose URL cannot be used (missing secret, unknown scheme) must not stop the others
+            targets = tuple(dict.fromkeys(url_secrets.resolve(url) for _, url in to))
+            masked, error = _masked(targets), None
+        except ValueError as err:
+            targets, masked, error = (), [], str(err)
         title, body = render.render(f"reminders/{c.rule}.{level}.j2", **ctx)
         messages.append(Message(f"{seq_key}:{level}", kind, c.unit, c.rule, level, c.period, c.subject, recipient,
-                                targets, _masked(targets), [who for who, _ in to], title, body, why, c.opened_on,
-                                c.facts, c.behind, f"{seq_key}:{level}" in sent_today))
+                                targets, masked, [who for who, _ in to], title, body, why, c.opened_on,
+                                c.facts, c.behind, f"{seq_key}:{level}" in sent_today, error))
     return causes, messages
 
 
@@ -251,11 +256,14 @@ def run(s: Settings, now: datetime | None = None, dry_run: bool = False, r: Remi
     if dry_run or not acting:
         return result
     for m in messages:
+        if m.error:
+            result.alerts.append(alerts.unsendable(s, m.key, ", ".join(m.to), m.error, now))
+            continue
         meta = {"unit": m.unit, "rule": m.rule, "level": m.level, "period": m.period, "subject": m.subject,
                 "to": m.to, "opened_on": m.opened_on, "facts": m.facts}
         result.delivered.append(delivery.deliver(
             s, Notice(m.key, m.kind, m.recipient, m.title, m.body, m.targets, (), meta), now=now))
-    result.alerts = alerts.undeliverable(s, r.undeliverable_alert_after, now)
+    result.alerts += alerts.undeliverable(s, r.undeliverable_alert_after, now)
     return result
 
 
