@@ -162,6 +162,38 @@ def _feedback_link(s: Settings, f: dict, r: ReminderRules) -> str:
                                                        expires=timedelta(days=r.links_valid_days))
 
 
+def _backlog(causes: list[Cause], reg: Registry, item_zh) -> dict[str, list[dict]]:
+    """Per office, every unit it supervises that is behind: one line per unit, its causes joined, the earliest
+    date first (the offices' escalations list them all)."""
+    summary = render.environment().get_template("reminders/_summary.j2")
+    per_unit: dict[str, dict] = {}
+    for c in causes:
+        unit = reg.units[c.unit]
+        row = per_unit.setdefault(c.unit, {"unit": c.unit, "unit_name": unit.name_zh, "office": unit.supervising_office,
+                                           "summary": [], "since": c.opened_on})
+        row["summary"].append(summary.render(rule=c.rule, f=c.facts, item_zh=item_zh(c.facts)).strip())
+        row["since"] = min(row["since"], c.opened_on)
+    out: dict[str, list[dict]] = {}
+    for row in sorted(per_unit.values(), key=lambda r: (r["since"], r["unit"])):
+        out.setdefault(row["office"], []).append({**row, "summary": "；".join(row["summary"])})
+    return out
+
+
+def _recipients(reg: Registry, r: ReminderRules, c: Cause, level: str) -> tuple[str, list[tuple[str, str]], str]:
+    """(recipient code, [(who, url)], steward name): notice → liaison; reminder → liaison + leader; escalation →
+    the supervising office, the unit's liaison and leader copied; incomplete keys → the office's steward."""
+    unit = reg.units[c.unit]
+    office = reg.offices[unit.supervising_office]
+    if c.rule == "incomplete_key":
+        code, steward, to = _steward(reg, office.code, r.rules.incomplete_key.route_to_role)
+        return code, to, steward
+    if level == "escalation":
+        to = _to(office.code, office.contacts, {"office"}) + _to(c.unit, unit.contacts, {"liaison", "leader"})
+        return office.code, to, ""
+    to = _to(c.unit, unit.contacts, {"liaison"} | ({"leader"} if level == "reminder" else set()))
+    return c.unit, to or _to(c.unit, unit.contacts, {"liaison", "leader"}), ""
+
+
 def plan(s: Settings, as_of: date, r: ReminderRules | None = None,
          units: set[str] | None = None) -> tuple[list[Cause], list[Message]]:
     """Every cause open on as_of and the messages due on that day (not sent yet); `units` limits both."""
@@ -170,25 +202,11 @@ def plan(s: Settings, as_of: date, r: ReminderRules | None = None,
     all_causes = [c for c in open_causes(s, as_of, r) if c.unit in reg.units]
     causes = [c for c in all_causes if units is None or c.unit in units]
     sent, sent_today = _sent_levels(s, as_of)
-    env = render.environment()
 
     def item_zh(f: dict) -> str:
         return cat.items[f["item_code"]].name_zh if "item_code" in f else ""
 
-    backlog: dict[str, list[dict]] = {}  # every unit behind, for the offices' escalations
-    for c in all_causes:
-        unit = reg.units[c.unit]
-        summary = env.get_template("reminders/_summary.j2").render(rule=c.rule, f=c.facts, item_zh=item_zh(c.facts))
-        backlog.setdefault(unit.supervising_office, []).append(
-            {"unit": c.unit, "unit_name": unit.name_zh, "summary": summary.strip(), "since": c.opened_on})
-    for rows in backlog.values():  # one line per unit, its causes joined
-        merged: dict[str, dict] = {}
-        for row in rows:
-            m = merged.setdefault(row["unit"], {**row, "summary": []})
-            m["summary"].append(row["summary"])
-            m["since"] = min(m["since"], row["since"])
-        rows[:] = [{**m, "summary": "；".join(m["summary"])} for m in merged.values()]
-
+    backlog = _backlog(all_causes, reg, item_zh)
     messages = []
     for c in causes:
         unit = reg.units[c.unit]
@@ -207,13 +225,10 @@ def plan(s: Settings, as_of: date, r: ReminderRules | None = None,
                "level_zh": LEVEL_ZH[level], "item_zh": item_zh(f), "freq_zh": FREQ_ZH.get(f.get("frequency"), ""),
                "channels_zh": "、".join(dict.fromkeys(CHANNEL_ZH[ch.channel] for ch in unit.channels)),
                "period_zh": "周" if f.get("period_unit") == "week" else "个月",
-               "backlog": backlog.get(unit.supervising_office, []), "link": "", "next_level_zh": "",
-               "next_date": ""}
+               "backlog": backlog.get(unit.supervising_office, []), "link": "", "next_level": "", "next_date": ""}
         idx = [lv for lv, _ in offsets].index(level)
         if idx + 1 < len(offsets):
-            nxt, nxt_offset = offsets[idx + 1]
-            ctx["next_level_zh"] = {"reminder": "向贵单位分管负责同志发送催办",
-                                    "escalation": f"报请{office.name_zh}督办"}[nxt]
+            ctx["next_level"], nxt_offset = offsets[idx + 1]
             ctx["next_date"] = add_working_days(as_of, nxt_offset - offsets[idx][1])
         if c.rule in ("open_problems", "incomplete_key"):
             names = cat.items[f["item_code"]].names
@@ -222,16 +237,7 @@ def plan(s: Settings, as_of: date, r: ReminderRules | None = None,
             ctx["link"] = _feedback_link(s, f, r)
             ctx["key_fields_zh"] = "、".join(names[k] for k in cat.items[f["item_code"]].natural_key)
         kind = "escalation" if level == "escalation" else "reminder"
-        if c.rule == "incomplete_key":
-            recipient, steward, to = _steward(reg, unit.supervising_office, r.rules.incomplete_key.route_to_role)
-            ctx["steward_name"] = steward
-        elif level == "escalation":
-            recipient = office.code  # the unit copied
-            to = _to(office.code, office.contacts, {"office"}) + _to(c.unit, unit.contacts, {"liaison", "leader"})
-        else:
-            recipient = c.unit
-            to = _to(c.unit, unit.contacts, {"liaison"} | ({"leader"} if level == "reminder" else set()))
-        to = to or _to(c.unit, unit.contacts, {"liaison", "leader", "office", "steward"})
+        recipient, to, ctx["steward_name"] = _recipients(reg, r, c, level)
         try:  # a contact whose URL cannot be used (missing secret, unknown scheme) must not stop the others
             targets = tuple(dict.fromkeys(url_secrets.resolve(url) for _, url in to))
             masked, error = _masked(targets), None
