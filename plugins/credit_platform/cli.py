@@ -17,9 +17,11 @@ from credit_platform.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Public credit data platform (公共信用信息平台).")
 services_app = typer.Typer(no_args_is_help=True, help="Local PostgreSQL and S3 servers (127.0.0.1 only).")
-airflow_app = typer.Typer(no_args_is_help=True, help="The local Airflow (SQLite metadata DB under CP_HOME).")
+airflow_app = typer.Typer(no_args_is_help=True, help="The local Airflow (metadata in the embedded PostgreSQL).")
+sources_app = typer.Typer(no_args_is_help=True, help="Stand-ins for the source units' own systems (local only).")
 app.add_typer(services_app, name="services")
 app.add_typer(airflow_app, name="airflow")
+app.add_typer(sources_app, name="sources")
 
 
 def _print_status(rows: list[services.ServiceStatus]) -> None:
@@ -50,6 +52,51 @@ def services_status() -> None:
     _print_status(services.status(Settings.from_env()))
 
 
+@app.command("up")
+def platform_up() -> None:
+    """The whole local platform as services: PostgreSQL, S3, the source stand-ins and Airflow."""
+    s = Settings.from_env()
+    try:
+        rows = services.platform_up(s)
+    except services.ServiceError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
+    _print_status(rows)
+    typer.echo(f"Airflow UI: http://127.0.0.1:{airflow_env.api_port()}/  (stop everything: make down)")
+
+
+@app.command("down")
+def platform_down() -> None:
+    """Stop every process `up` (or the demo, or the tests) started under CP_HOME, by pid."""
+    stopped = services.down(Settings.from_env())
+    typer.echo("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+
+
+@app.command("status")
+def platform_status() -> None:
+    """What runs where (and Airflow's own health view when its API server is up)."""
+    s = Settings.from_env()
+    rows = services.platform_status(s)
+    _print_status(rows)
+    if any(st.name == "airflow-api-server" and st.running for st in rows):
+        try:
+            health = services.airflow_health(s)
+        except OSError as err:
+            typer.echo(f"airflow health: not answering ({err})")
+            return
+        typer.echo("airflow health: " + ", ".join(f"{k}={v.get('status')}" for k, v in health.items()))
+
+
+@sources_app.command("serve")
+def sources_serve() -> None:
+    """Serve the units' API stand-in on CP_SOURCE_API_BASE in the foreground (`make up` runs it)."""
+    from credit_platform.dev import simulated_sources
+
+    s = Settings.from_env()
+    typer.echo(f"source API stand-in on {s.source_api_base}")
+    simulated_sources.api_server(s).serve_forever()  # SIGTERM (make down) ends the process
+
+
 def _airflow(args: list[str], s: Settings) -> int:
     env = {**os.environ, **airflow_env.airflow_environ(s)}
     return subprocess.call([airflow_env.airflow_bin(), *args], env=env)
@@ -78,15 +125,6 @@ def airflow_print_env() -> None:
 
     for key, value in airflow_env.airflow_environ(Settings.from_env()).items():
         typer.echo(f"export {key}={shlex.quote(value)}")
-
-
-@airflow_app.command("standalone")
-def airflow_standalone() -> None:
-    """Scheduler, DAG processor, triggerer and the UI on http://127.0.0.1:58080 (see README for binds)."""
-    s = Settings.from_env()
-    services.up(s)
-    airflow_env.migrate(s)
-    raise typer.Exit(_airflow(["standalone"], s))
 
 
 @app.command()

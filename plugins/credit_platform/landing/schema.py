@@ -8,6 +8,7 @@ their columns become `<code>_hash` (HMAC, for joins) and `<code>_masked` (for di
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -15,6 +16,8 @@ from pathlib import Path
 
 from credit_platform.catalog.items import Catalog, FieldSpec, Item
 from credit_platform.catalog.workdays import OfficialCalendar, official_calendar
+
+log = logging.getLogger(__name__)
 
 SCHEMA = "landing"
 
@@ -128,6 +131,10 @@ def fill_calendar(conn, cal: OfficialCalendar | None = None) -> None:
                         f" from {SCHEMA}.calendar").fetchone()[0]
     if have == hashlib.md5(text.encode()).hexdigest():
         return
+    guessed = sorted({d.year for d, _w, _q, src in rows if src == "weekdays"})
+    if guessed:  # said when the table is (re)written, not by every process that checks it
+        log.warning("landing.calendar: no official holiday arrangement for %s (chinesecalendar nor "
+                    "contracts/calendar.yaml); counting weekdays there", ", ".join(map(str, guessed)))
     conn.execute(f"delete from {SCHEMA}.calendar")
     with conn.cursor().copy(f"copy {SCHEMA}.calendar (day, is_workday, workday_seq, source) from stdin") as cp:
         for r in rows:
