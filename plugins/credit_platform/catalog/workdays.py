@@ -3,9 +3,9 @@
 The maintained `chinesecalendar` package is the source. The State Council publishes each year's arrangement
 (国务院办公厅关于部分节假日安排的通知) in late autumn and the package follows some weeks later, so for a year
 it does not cover yet the credit office enters the published arrangement in `contracts/calendar.yaml`. A year
-in neither counts weekdays and says so once — when a deadline falls in it (`is_workday`), or when the landing
-calendar table is rewritten (landing.schema.fill_calendar lists the years) — not for every date: deadlines and rejection ages in it are approximate until
-one of the two is updated (`landing.calendar.source` says which days are).
+in neither counts weekdays and says so once: when a deadline falls in it (`is_workday`), or when the landing
+calendar table is rewritten (landing.schema.fill_calendar lists the years). Deadlines and rejection ages in
+it are approximate until one of the two is updated (`landing.calendar.source` says which days are).
 """
 
 from __future__ import annotations
