@@ -111,11 +111,33 @@ def airflow_init() -> None:
 
 @airflow_app.command("test", context_settings={"allow_extra_args": True})
 def airflow_test(dag_id: str, logical_date: str = typer.Argument(None)) -> None:
-    """Run one DAG with `airflow dags test` against the local services."""
+    """Run one DAG with `airflow dags test` against the local services; ends with one line per task."""
     s = Settings.from_env()
     services.up(s)
     airflow_env.migrate(s)
-    raise typer.Exit(_airflow(["dags", "test", dag_id, *([logical_date] if logical_date else [])], s))
+    code = _airflow(["dags", "test", dag_id, *([logical_date] if logical_date else [])], s)
+    run = airflow_env.last_run(s, dag_id)
+    if run is None:
+        typer.echo(f"{dag_id}: no run was recorded (exit {code})", err=True)
+        raise typer.Exit(code or 1)
+    typer.echo(f"== {dag_id} run {run.run_id}: {run.state}")
+    for ti in run.tasks:
+        label = f"{ti.task_id}[{ti.label}]" if ti.label else ti.task_id
+        typer.echo(f"  {label:<72} {ti.state or 'none':<16} {ti.seconds:>7.1f}s")
+    raise typer.Exit(0 if run.state == "success" else 1)
+
+
+@airflow_app.command("backfill")
+def airflow_backfill(
+    dag_id: str,
+    from_date: str = typer.Option(..., "--from", help="first day, YYYY-MM-DD (Asia/Shanghai)"),
+    to_date: str = typer.Option(..., "--to", help="last day, YYYY-MM-DD"),
+) -> None:
+    """Create the runs a DAG missed between two days (catchup is off); the running scheduler (`make up`)
+    executes them, oldest first."""
+    s = Settings.from_env()
+    raise typer.Exit(_airflow(["backfill", "create", "--dag-id", dag_id, "--from-date", from_date,
+                               "--to-date", to_date], s))
 
 
 @airflow_app.command("env")
@@ -125,6 +147,68 @@ def airflow_print_env() -> None:
 
     for key, value in airflow_env.airflow_environ(Settings.from_env()).items():
         typer.echo(f"export {key}={shlex.quote(value)}")
+
+
+inbox_app = typer.Typer(no_args_is_help=True, help="The S3 inbox units upload their batch files to.")
+app.add_typer(inbox_app, name="inbox")
+
+
+@inbox_app.command("drop")
+def inbox_drop(
+    unit: str = typer.Argument(..., help="unit code, e.g. ln_hurd"),
+    file: Path = typer.Argument(..., help="CSV, XLSX or JSONL batch file", exists=True, dir_okay=False),
+    item: str = typer.Option(..., "--item", help="catalog item code the file holds"),
+) -> None:
+    """Put a file into a unit's inbox as its clerk's upload would (s3://inbox/<unit>/<item>/<file>); the unit's
+    ingest DAG picks it up on its next run."""
+    from credit_platform.catalog.items import CatalogError
+    from credit_platform.catalog.registry import registry
+    from credit_platform.dev.simulated_sources import drop_in_inbox
+
+    try:
+        u = registry().unit(unit)
+    except (CatalogError, KeyError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(64) from None
+    items = [ob.item for ob in u.items]
+    if item not in items:
+        typer.echo(f"error: {unit} does not report {item!r}; it reports: {', '.join(items)}", err=True)
+        raise typer.Exit(64)
+    if "batch_file" not in {c.channel for c in u.channels}:
+        typer.echo(f"error: {unit} has no batch_file channel (it sends by "
+                   f"{', '.join(c.channel for c in u.channels)}), so nothing reads its inbox", err=True)
+        raise typer.Exit(64)
+    s = Settings.from_env()
+    services.up(s)
+    key = drop_in_inbox(s, unit, item, file.name, file.read_bytes())
+    typer.echo(f"s3://{s.bucket('inbox')}/{key}  (run it now: credit-platform airflow test ingest__{unit})")
+
+
+@app.command()
+def uscc(
+    code: str = typer.Argument(..., help="18 characters to check, or the first 17 to complete"),
+) -> None:
+    """Check a unified social credit code (统一社会信用代码, GB 32100-2015), or compute its check character from
+    the first 17 characters."""
+    from credit_platform.standards.identifiers import USCC_CHARSET, USCC_RE, make_uscc, uscc_check_char, uscc_status
+
+    shape = f"18 characters: 2 registration + 6 region digits + 10 of {USCC_CHARSET}, the last one the check"
+    code = code.strip().upper()
+    if len(code) == 17:
+        if not USCC_RE.match(code + "0"):
+            typer.echo(f"error: {code} cannot start a USCC ({shape})", err=True)
+            raise typer.Exit(2)
+        typer.echo(make_uscc(code))
+        return
+    status = uscc_status(code)
+    if status == "ok":
+        typer.echo(f"{code}: ok")
+        return
+    if status == "invalid_checksum":
+        typer.echo(f"{code}: wrong check character {code[17]!r}, expected {uscc_check_char(code[:17])!r}")
+    else:
+        typer.echo(f"{code}: not a USCC ({shape})")
+    raise typer.Exit(2)
 
 
 @app.command()

@@ -10,6 +10,7 @@ import os
 import secrets
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -74,7 +75,10 @@ def metadata_url(s: Settings) -> str:
             f"@{s.pg_host}:{s.pg_port}/{airflow_database(s)}")
 
 
-def airflow_environ(s: Settings) -> dict[str, str]:
+def airflow_environ(s: Settings, log_level: str = "INFO") -> dict[str, str]:
+    """The services and `airflow dags test` log at INFO (a task's log says what it did: the platform's lines
+    are stdlib logging, which Airflow's handler filters at this level, so it cannot be raised per namespace);
+    the demo and the tests run DAGs in their own process at WARNING (apply)."""
     home = s.airflow_home
     (home / "plugins").mkdir(parents=True, exist_ok=True)
     port = api_port()
@@ -102,9 +106,7 @@ def airflow_environ(s: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
-        # Airflow's own chatter at WARNING; the platform's loggers say what each task did, at INFO.
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-        "AIRFLOW__LOGGING__NAMESPACE_LEVELS": "credit_platform=INFO",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": log_level,
         "DBT_PROFILES_DIR": str(REPO_ROOT / "dbt_project"),
         **settings_environ(s),
     }
@@ -113,8 +115,9 @@ def airflow_environ(s: Settings) -> dict[str, str]:
 
 
 def apply(s: Settings) -> None:
-    """Put the Airflow environment into this process (before `airflow` is imported)."""
-    os.environ.update(airflow_environ(s))
+    """Put the Airflow environment into this process (before `airflow` is imported), for DAG runs with
+    `dag.test()` here: at WARNING, the caller prints what matters."""
+    os.environ.update(airflow_environ(s, log_level="WARNING"))
 
 
 def airflow_bin() -> str:
@@ -122,10 +125,16 @@ def airflow_bin() -> str:
 
 
 def ensure_database(s: Settings) -> None:
+    import psycopg
     from psycopg import sql
 
     from credit_platform.dev import services
 
+    try:
+        psycopg.connect(s.pg_dsn(airflow_database(s))).close()
+        return
+    except psycopg.OperationalError:
+        pass  # not there yet: the superuser creates it
     with services.pg_superuser_conn(s) as conn:
         if not conn.execute("select 1 from pg_database where datname = %s", (airflow_database(s),)).fetchone():
             conn.execute(sql.SQL("create database {} owner {}").format(
@@ -165,11 +174,40 @@ def migrate(s: Settings) -> None:
         conn.execute("insert into airflow_version_marker values (%s)", (wanted,))
 
 
-def last_run_state(s: Settings, dag_id: str) -> str | None:
-    """State of the newest run of a DAG in the local metadata DB (`airflow dags test` exits 0 either way)."""
+@dataclass(frozen=True)
+class TaskResult:
+    task_id: str
+    label: str  # the mapped task's rendered label (map_index_template), or its index, or ""
+    state: str | None
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    state: str
+    tasks: list[TaskResult]
+
+
+def last_run(s: Settings, dag_id: str) -> RunResult | None:
+    """The newest run of a DAG in the local metadata DB with its tasks (`airflow dags test` exits 0 either way)."""
     import psycopg
 
     with psycopg.connect(s.pg_dsn(airflow_database(s))) as conn:
-        row = conn.execute("select state from dag_run where dag_id = %s order by id desc limit 1",
+        run = conn.execute("select run_id, state from dag_run where dag_id = %s order by id desc limit 1",
                            (dag_id,)).fetchone()
-    return row[0] if row else None
+        if run is None:
+            return None
+        rows = conn.execute(
+            "select task_id, map_index, rendered_map_index, state,"
+            " coalesce(extract(epoch from end_date - start_date), 0) from task_instance"
+            " where dag_id = %s and run_id = %s order by start_date nulls last, task_id, map_index",
+            (dag_id, run[0])).fetchall()
+    tasks = [TaskResult(t, rendered or (str(mi) if mi >= 0 else ""), state, float(sec))
+             for t, mi, rendered, state, sec in rows]
+    return RunResult(run[0], run[1], tasks)
+
+
+def last_run_state(s: Settings, dag_id: str) -> str | None:
+    run = last_run(s, dag_id)
+    return run.state if run else None

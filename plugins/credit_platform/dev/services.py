@@ -280,27 +280,33 @@ def _stop_pid(pid: int, timeout: float = 10) -> None:
         pass
 
 
-def _stop_group(pid: int, timeout: float = 20) -> None:
-    """SIGTERM the process group a service leads (started with start_new_session), SIGKILL what is left."""
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _stop_groups(pids: list[int], timeout: float = 30) -> None:
+    """SIGTERM the process groups services lead (started with start_new_session), all at once so they shut
+    down in parallel; SIGKILL what is left after `timeout`."""
+    def alive(pid: int) -> bool:
+        try:
+            os.waitpid(pid, os.WNOHANG)  # reap our own child so it does not linger as a zombie
+        except ChildProcessError:
+            pass
         try:
             os.killpg(pid, 0)
         except ProcessLookupError:
-            return
-        try:  # reap our own child so it does not linger as a zombie
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
+            return False
+        return True
+
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
             pass
+    deadline = time.monotonic() + timeout
+    while (left := [p for p in pids if alive(p)]) and time.monotonic() < deadline:
         time.sleep(0.2)
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    for pid in left:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 # --- long-running processes: the source API stand-in and Airflow ------------------------------------------
@@ -324,23 +330,33 @@ def _start_process(s: Settings, name: str, argv: list[str], env: dict[str, str])
     return proc
 
 
-def _stop_process(s: Settings, name: str) -> int | None:
-    pidfile = _run_dir(s) / f"{name}.pid"
-    pid = _read_pid(pidfile)
-    pidfile.unlink(missing_ok=True)
-    if pid is not None:
-        _stop_group(pid)
-    return pid
+def stop_processes(s: Settings, names: list[str]) -> list[str]:
+    """Stop the named services started under s.home (and their children); `name (pid N)` for each stopped."""
+    found = {}
+    for name in names:
+        pidfile = _run_dir(s) / f"{name}.pid"
+        pid = _read_pid(pidfile)
+        pidfile.unlink(missing_ok=True)
+        if pid is not None:
+            found[name] = pid
+    _stop_groups(list(found.values()))
+    return [f"{name} (pid {pid})" for name, pid in found.items()]
 
 
 def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
+def source_api_name(s: Settings) -> str:
+    from urllib.parse import urlparse
+
+    return f"source-api-{urlparse(s.source_api_base).port or 80}"  # the suite's and the demo's differ
+
+
 def source_api_status(s: Settings) -> ServiceStatus:
     from urllib.parse import urlparse
 
-    st = _process_status(s, "source-api", urlparse(s.source_api_base).netloc)
+    st = _process_status(s, source_api_name(s), urlparse(s.source_api_base).netloc)
     url = urlparse(s.source_api_base)
     st.running = st.running and port_open(url.hostname or "127.0.0.1", url.port or 80)
     return st
@@ -357,9 +373,9 @@ def source_api_up(s: Settings) -> ServiceStatus:
     if not source_api_status(s).running:
         if port_open(url.hostname or "127.0.0.1", url.port or 80):
             raise ServiceError(f"port {url.netloc} is taken by another process; set CP_SOURCE_API_BASE to a free port")
-        proc = _start_process(s, "source-api", [_bin("credit-platform"), "sources", "serve"],
+        proc = _start_process(s, source_api_name(s), [_bin("credit-platform"), "sources", "serve"],
                               {**os.environ, **settings_environ(s)})
-        log = _run_dir(s) / "source-api.log"
+        log = _run_dir(s) / f"{source_api_name(s)}.log"
         _wait_until(lambda: port_open(url.hostname or "127.0.0.1", url.port or 80) or (proc and proc.poll()
                     is not None), 30, "source API stand-in", log)
     return source_api_status(s)
@@ -437,11 +453,8 @@ def platform_up(s: Settings) -> list[ServiceStatus]:
 
 def down(s: Settings) -> list[str]:
     """Stop everything this project started under CP_HOME; returns `name (pid N)` for each."""
-    stopped = []
-    for name in (*reversed(AIRFLOW_SERVICES), "source-api"):
-        pid = _stop_process(s, name)
-        if pid is not None:
-            stopped.append(f"{name} (pid {pid})")
+    source_apis = sorted(p.stem for p in _run_dir(s).glob("source-api-*.pid"))
+    stopped = stop_processes(s, [*AIRFLOW_SERVICES, *source_apis])
     s3_pid = s3_status(s).pid
     if s3_down(s):
         stopped.append(f"s3 (pid {s3_pid})")

@@ -51,6 +51,9 @@ def ingest_batch(s: Settings, landed: dict) -> dict:
     summary["feedback_key"] = deliver_feedback(s, batch, summary, out)
     channels.confirm(s, batch.unit, landed["extract"], batch.batch_id)
     summary["load"] = status
+    log.info("load batch=%s item=%s rows=%s accepted=%s rejected=%s status=%s seconds=%.2f", batch.batch_id,
+             batch.item, summary["rows"], summary["accepted"], summary["rejected"],
+             summary["status"] if status == "loaded" else status, time.monotonic() - started)
     return summary
 
 
