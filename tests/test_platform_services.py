@@ -89,6 +89,17 @@ def platform(settings, tmp_path_factory):
             assert not left, f"still running after down: {left}"
 
 
+def _listening(pid: int) -> set[str]:
+    proc = psutil.Process(pid)
+    addrs: set[str] = set()
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            addrs |= {c.laddr.ip for c in p.net_connections(kind="inet") if c.status == "LISTEN"}
+        except psutil.NoSuchProcess:
+            continue  # a task process may end between listing the children and reading its sockets
+    return addrs
+
+
 def _inbox_file(s, tmp_path) -> tuple[str, int]:
     unit = registry().unit(UNIT)
     path = tmp_path / "upload.csv"
@@ -104,9 +115,9 @@ def test_a_dropped_file_runs_through_ingest_and_the_asset_triggered_warehouse_bu
 
     # every process binds 127.0.0.1 only (the log servers are not started: README, "Run it as services")
     for st in started:
-        procs = [psutil.Process(st.pid), *psutil.Process(st.pid).children(recursive=True)]
-        addrs = {c.laddr.ip for p in procs for c in p.net_connections(kind="inet") if c.status == "LISTEN"}
+        addrs = _listening(st.pid)
         assert addrs <= {"127.0.0.1"}, f"{st.name} listens on {addrs}"
+    assert _listening(next(st.pid for st in started if st.name == "airflow-api-server")) == {"127.0.0.1"}
 
     dag = _wait("the DAG processor parsed the unit's DAG", lambda: api.call("GET", f"/dags/ingest__{UNIT}"), 240)
     assert dag["is_paused"] is False, "DAGs are unpaused on first start"

@@ -321,6 +321,18 @@ def contracts_check() -> None:
     except CatalogError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
+    from credit_platform.notify.targets import masked, url_problem
+
+    contacts = [(f"office {o.code}", c) for o in reg.offices.values() for c in o.contacts]
+    contacts += [(f"unit {u.code}", c) for u in reg.units.values() for c in u.contacts]
+    bad = [f"{who} contact {c.name_zh} ({c.role}): {masked(c.url)} — {problem}"
+           for who, c in contacts if (problem := url_problem(c.url))]
+    bad += [f"CP_NOTIFY_URLS: {masked(u)} — {problem}" for u in Settings.from_env().notify_urls
+            if (problem := url_problem(u))]
+    if bad:
+        typer.echo("error: notice URLs apprise cannot use (docs/contracts.md, \"Contacts\"):\n  "
+                   + "\n  ".join(bad), err=True)
+        raise typer.Exit(1)
     stale = dbt_codegen.stale_files(cat)
     typer.echo(f"catalog: {len(cat.items)} items; registry: {len(reg.units)} units, {len(reg.offices)} offices; "
                f"holiday arrangements in calendar.yaml: {', '.join(map(str, sorted(years))) or 'none'}")
