@@ -32,7 +32,13 @@ def _timetable(unit: Unit):
 
 
 def landing_alias(unit: Unit) -> AssetAlias:
+    """What a load declares: the assets behind it are the items the run loaded (`landing_assets`)."""
     return AssetAlias(name=f"landing__{unit.code}")
+
+
+def landing_assets(unit: Unit) -> list[Asset]:
+    """Every landing Asset a unit's loads can emit an event for."""
+    return [landing_asset(ob.item) for ob in unit.items]
 
 
 def build(unit: Unit):
