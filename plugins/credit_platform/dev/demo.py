@@ -122,6 +122,11 @@ def object_store_summary(s: Settings) -> None:
 
 def run(s: Settings) -> int:
     started = time.monotonic()
+    if any(st.running for st in services.airflow_status(s) if st.name == "airflow-scheduler"):
+        # dag.test() runs share the metadata DB with it, and the scheduler would run their tasks a second time
+        print("the scheduler of `make up` is running on this metadata database: stop it first (`make down`),"
+              " or trigger the DAGs in its UI", file=sys.stderr)
+        return 1
     heading("services")
     for st in services.up(s):
         print(f"  {st.name}: {st.address} pid={st.pid} data={st.detail}")
