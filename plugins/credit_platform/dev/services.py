@@ -423,7 +423,11 @@ def airflow_up(s: Settings) -> list[ServiceStatus]:
         "airflow-dag-processor": [airflow, "dag-processor"],
         "airflow-triggerer": [airflow, "triggerer", "--skip-serve-logs"],
     }
-    procs = {name: _start_process(s, name, argv, env) for name, argv in commands.items()}
+    # Tasks run under the scheduler's LocalExecutor and log at INFO (what each load did); the API server and
+    # the DAG processor (a line per DAG per parse at INFO) keep their own logs at WARNING.
+    quiet = {**env, "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING"}
+    procs = {name: _start_process(s, name, argv, quiet if name in ("airflow-api-server", "airflow-dag-processor")
+                                  else env) for name, argv in commands.items()}
     api = procs["airflow-api-server"]
     _wait_until(lambda: port_open("127.0.0.1", port) or (api is not None and api.poll() is not None), 120,
                 "Airflow API server", _run_dir(s) / "airflow-api-server.log")
