@@ -337,6 +337,7 @@ def stop_processes(s: Settings, names: list[str]) -> list[str]:
         pidfile = _run_dir(s) / f"{name}.pid"
         pid = _read_pid(pidfile)
         pidfile.unlink(missing_ok=True)
+        (_run_dir(s) / f"{name}.database").unlink(missing_ok=True)
         if pid is not None:
             found[name] = pid
     _stop_groups(list(found.values()))
@@ -359,6 +360,9 @@ def source_api_status(s: Settings) -> ServiceStatus:
     st = _process_status(s, source_api_name(s), urlparse(s.source_api_base).netloc)
     url = urlparse(s.source_api_base)
     st.running = st.running and port_open(url.hostname or "127.0.0.1", url.port or 80)
+    served = _run_dir(s) / f"{source_api_name(s)}.database"
+    if st.running and served.exists():
+        st.detail = f"serves database {served.read_text().strip()}; log {st.detail}"
     return st
 
 
@@ -370,11 +374,16 @@ def source_api_up(s: Settings) -> ServiceStatus:
     from credit_platform.dev.airflow_env import settings_environ
 
     url = urlparse(s.source_api_base)
+    served = _run_dir(s) / f"{source_api_name(s)}.database"
+    if source_api_status(s).running and served.exists() and served.read_text().strip() != s.frontend_database:
+        raise ServiceError(f"the source API stand-in on {url.netloc} serves database {served.read_text().strip()},"
+                           f" not {s.frontend_database}: `make down` first, or set CP_SOURCE_API_BASE to another port")
     if not source_api_status(s).running:
         if port_open(url.hostname or "127.0.0.1", url.port or 80):
             raise ServiceError(f"port {url.netloc} is taken by another process; set CP_SOURCE_API_BASE to a free port")
         proc = _start_process(s, source_api_name(s), [_bin("credit-platform"), "sources", "serve"],
                               {**os.environ, **settings_environ(s)})
+        served.write_text(s.frontend_database + "\n")
         log = _run_dir(s) / f"{source_api_name(s)}.log"
         _wait_until(lambda: port_open(url.hostname or "127.0.0.1", url.port or 80) or (proc and proc.poll()
                     is not None), 30, "source API stand-in", log)
