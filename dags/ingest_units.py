@@ -14,21 +14,17 @@ from airflow.sdk import Asset, AssetAlias, dag, get_current_context, task
 from airflow.timetables.trigger import CronTriggerTimetable, MultipleCronTriggerTimetable
 
 from credit_platform.catalog.registry import CHANNEL_ZH, Unit, registry
+from credit_platform.clock import TZ_NAME
+from credit_platform.orchestration.assets import landing_asset
 from credit_platform.orchestration.defaults import dag_kwargs
-
-TZ = "Asia/Shanghai"
-
-
-def landing_asset(item: str) -> Asset:
-    return Asset(name=f"landing.{item}", uri=f"credit://landing/{item}")
 
 
 def _timetable(unit: Unit):
     crons = sorted({c.schedule for c in unit.channels})
     # run_immediately=0: a DAG unpaused between two ticks waits for the next one (never a missed one)
     if len(crons) == 1:
-        return CronTriggerTimetable(crons[0], timezone=TZ, run_immediately=timedelta(0))
-    return MultipleCronTriggerTimetable(*crons, timezone=TZ, run_immediately=timedelta(0))
+        return CronTriggerTimetable(crons[0], timezone=TZ_NAME, run_immediately=timedelta(0))
+    return MultipleCronTriggerTimetable(*crons, timezone=TZ_NAME, run_immediately=timedelta(0))
 
 
 def landing_alias(unit: Unit) -> AssetAlias:

@@ -4,23 +4,21 @@ intermediate and mart models of the warehouse issue hang off the same trigger.""
 
 from __future__ import annotations
 
-from airflow.sdk import Asset, AssetAny, dag, task
+from airflow.sdk import AssetAny, dag, task
 
-from credit_platform.catalog.items import catalog
+from credit_platform.orchestration.assets import MARTS_ASSET, landing_assets
 from credit_platform.orchestration.defaults import dag_kwargs
-
-LANDING_ASSETS = [Asset(name=f"landing.{code}", uri=f"credit://landing/{code}") for code in catalog().items]
 
 
 @dag(
     dag_id="warehouse_build",
-    schedule=AssetAny(*LANDING_ASSETS),
+    schedule=AssetAny(*landing_assets()),
     **dag_kwargs(),
     tags=["warehouse", "dbt"],
     doc_md=__doc__,
 )
 def warehouse_build():
-    @task
+    @task(outlets=[MARTS_ASSET])
     def dbt_build() -> dict:
         from credit_platform.ingest import landing_load
         from credit_platform.orchestration.runtime import task_settings

@@ -303,7 +303,7 @@ def generate(
     """Write synthetic records of one item with planted defects and their ground truth."""
     from credit_platform.catalog.items import CatalogError
     from credit_platform.dev.generator import GenSpec, write_csv, write_xlsx
-    from credit_platform.gates.record_contract import RECORD_REASONS
+    from credit_platform.gates.reasons import RECORD_REASONS
 
     day = date.fromisoformat(received_on) if received_on else clock.today()
     rates = None
@@ -336,13 +336,15 @@ def contracts_check() -> None:
     from credit_platform.catalog.items import CatalogError, load_catalog
     from credit_platform.catalog.registry import load_registry
     from credit_platform.catalog.workdays import load_arrangements
+    from credit_platform.settings import SettingsError
     from credit_platform.warehouse import dbt_codegen
 
     try:
         cat = load_catalog()
         reg = load_registry(cat=cat)
         years = load_arrangements()
-    except CatalogError as err:
+        stale = dbt_codegen.stale_files(cat)
+    except (CatalogError, SettingsError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
     from credit_platform.notify.targets import masked, url_problem
@@ -354,10 +356,9 @@ def contracts_check() -> None:
     bad += [f"CP_NOTIFY_URLS: {masked(u)} — {problem}" for u in Settings.from_env().notify_urls
             if (problem := url_problem(u))]
     if bad:
-        typer.echo("error: notice URLs apprise cannot use (docs/contracts.md, \"Contacts\"):\n  "
+        typer.echo("error: notice URLs apprise cannot use (docs/contracts.md, adding a source unit):\n  "
                    + "\n  ".join(bad), err=True)
         raise typer.Exit(1)
-    stale = dbt_codegen.stale_files(cat)
     typer.echo(f"catalog: {len(cat.items)} items; registry: {len(reg.units)} units, {len(reg.offices)} offices; "
                f"holiday arrangements in calendar.yaml: {', '.join(map(str, sorted(years))) or 'none'}")
     if stale:

@@ -60,7 +60,8 @@ def connection_uris(s: Settings) -> dict[str, str]:
 def settings_environ(s: Settings) -> dict[str, str]:
     """The CP_* variables that reproduce `s` in a child process (tasks read them through Settings.from_env)."""
     return {
-        "CP_RUNTIME": s.runtime, "CP_HOME": str(s.home), "CP_PG_HOST": s.pg_host, "CP_PG_PORT": str(s.pg_port), "CP_PG_USER": s.pg_user,
+        "CP_RUNTIME": s.runtime, "CP_HOME": str(s.home), "CP_PG_HOST": s.pg_host, "CP_PG_PORT": str(s.pg_port),
+        "CP_PG_USER": s.pg_user,
         "CP_PG_PASSWORD": s.pg_password, "CP_PG_DATABASE": s.pg_database,
         "CP_FRONTEND_DATABASE": s.frontend_database, "CP_SOURCE_API_BASE": s.source_api_base,
         "CP_S3_ENDPOINT": s.s3_endpoint, "CP_S3_ACCESS_KEY": s.s3_access_key, "CP_S3_SECRET_KEY": s.s3_secret_key,

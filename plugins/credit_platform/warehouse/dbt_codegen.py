@@ -12,9 +12,9 @@ import yaml
 
 from credit_platform.catalog.items import Catalog, catalog
 from credit_platform.landing.schema import SCHEMA, item_columns
-from credit_platform.settings import REPO_ROOT
+from credit_platform.settings import dbt_project_dir
 
-GENERATED_DIR = REPO_ROOT / "dbt_project" / "models" / "staging" / "landing"
+GENERATED_SUBDIR = Path("models") / "staging" / "landing"  # inside the dbt project
 HEADER = ("# GENERATED from contracts/ by `credit-platform contracts generate` — do not edit by hand.\n"
           "# A test fails when this file is stale.\n")
 
@@ -61,12 +61,19 @@ def sources_yaml(cat: Catalog) -> str:
     doc = {"version": 2, "sources": [{"name": "landing", "schema": SCHEMA,
                                       "description": "Records that passed the catalog contracts, one table per item.",
                                       "tables": tables}]}
-    return HEADER + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120)
+    return HEADER + yaml.dump(doc, Dumper=_PlainDumper, allow_unicode=True, sort_keys=False, width=120)
 
 
-def generated(cat: Catalog | None = None) -> dict[Path, str]:
+class _PlainDumper(yaml.SafeDumper):
+    """No anchors or aliases: every column shows its own allowed values, readable without YAML tricks."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
+def generated(cat: Catalog | None = None, project_dir: Path | None = None) -> dict[Path, str]:
     cat = cat or catalog()
-    return {GENERATED_DIR / "_landing__sources.yml": sources_yaml(cat)}
+    return {(project_dir or dbt_project_dir()) / GENERATED_SUBDIR / "_landing__sources.yml": sources_yaml(cat)}
 
 
 def write_all(cat: Catalog | None = None) -> list[Path]:
@@ -78,6 +85,7 @@ def write_all(cat: Catalog | None = None) -> list[Path]:
     return out
 
 
-def stale_files(cat: Catalog | None = None) -> list[str]:
-    return [str(p.relative_to(REPO_ROOT) if p.is_relative_to(REPO_ROOT) else p)
-            for p, text in generated(cat).items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+def stale_files(cat: Catalog | None = None, project_dir: Path | None = None) -> list[str]:
+    project_dir = project_dir or dbt_project_dir()
+    return [str(p.relative_to(project_dir.parent)) for p, text in generated(cat, project_dir).items()
+            if not p.exists() or p.read_text(encoding="utf-8") != text]
