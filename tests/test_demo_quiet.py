@@ -30,6 +30,7 @@ SCRIPT = textwrap.dedent(f"""
     demo_data.feed(s, clock.today())
     n, failed = demo.run_ingest(s, [registry().unit(u) for u in {UNITS!r}])
     print("RESULT", n, failed)
+    demo.unit_table(s)
 """)
 
 # what may be said at WARNING, once: a missing official holiday arrangement when the calendar table is written
@@ -50,3 +51,7 @@ def test_the_demo_dag_stage_prints_no_warning(airflow_db):
     assert noise == [], "\n".join(noise)
     # the stage's own lines: one per DAG (not a TTY here)
     assert all(re.search(rf"ingest__{u}\s+\d+/{len(UNITS)}\s+success", proc.stdout) for u in UNITS), proc.stdout
+    # the per-unit table: Chinese headers, every channel of a unit, a totals row
+    table = proc.stdout.split(f"RESULT {len(UNITS)} []", 1)[1]
+    assert all(h in table for h in ("单位代码", "报送渠道", "接收", "入库", "拒收", "迟报", "合计")), table
+    assert re.search(r"ln_amr\s+前置机\+在线填报\s", table) and re.search(r"ln_tax\s+API\+在线填报\s", table), table
