@@ -27,7 +27,7 @@ app.add_typer(sources_app, name="sources")
 def _print_status(rows: list[services.ServiceStatus]) -> None:
     for st in rows:
         state = "running" if st.running else "stopped"
-        typer.echo(f"{st.name:<9} {state:<8} pid={st.pid or '-':<8} {st.address:<22} {st.detail}")
+        typer.echo(f"{st.name:<22} {state:<8} pid={st.pid or '-':<8} {st.address:<22} {st.detail}")
 
 
 @services_app.command("up")
