@@ -67,6 +67,20 @@ def feedback_notice_key(batch_id: str) -> str:
     return f"feedback:{batch_id}"
 
 
+def retry_feedback(s: Settings, unit_code: str) -> list[dict]:
+    """The unit's feedback notices that failed earlier, sent again once their backoff has passed (every run of
+    the unit's DAG does this: the batch itself is not loaded again, its notice is); a delivered one marks its
+    batch's `feedback_sent_at`."""
+    unit = registry().unit(unit_code)
+    liaison = tuple(c.url for c in unit.contacts if c.role == "liaison")
+    results = delivery.retry_due(s, recipient=unit_code, kind="feedback",
+                                 targets_for=lambda r: liaison or delivery.default_targets(s, r))
+    for r in results:
+        if r.sent and r.key.startswith("feedback:") and r.key.count(":") == 1:
+            ledger.mark_feedback_sent(s, r.key.split(":", 1)[1], r.sent_at)
+    return [{"key": r.key, "status": r.status, "attempts": r.attempts} for r in results]
+
+
 def deliver_feedback(s: Settings, batch: LandedBatch, row: dict, out: GateOutcome | None
                      ) -> tuple[str | None, dict | None]:
     """Write the unit's feedback workbook and tell the unit, once per batch with problems, through the delivery
