@@ -26,7 +26,7 @@ def warehouse_build():
 
         s = task_settings()
         landing_load.ensure_schema(s)
-        outcome = runner.build(s, ["source:landing+"])
+        outcome = runner.build(s, ["source:landing+", "source:ledger+", "obligation_schedule+"])
         if not outcome.success:
             raise RuntimeError(f"dbt build failed: {outcome.failed()[:20]}")
         return {"nodes": len(outcome.results)}

@@ -15,9 +15,11 @@ def test_generated_files_are_current():
 
 
 def test_stale_detection_sees_an_edit(tmp_path):
-    (target,) = dbt_codegen.generated(catalog(), tmp_path)
-    target.parent.mkdir(parents=True)
-    target.write_text(dbt_codegen.sources_yaml(catalog()))
+    files = dbt_codegen.generated(catalog(), tmp_path)  # the landing sources and the obligations seed
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    [target] = [p for p in files if p.name == "_landing__sources.yml"]
     assert dbt_codegen.stale_files(project_dir=tmp_path) == []
     target.write_text(dbt_codegen.sources_yaml(catalog()) + "# edited\n")
     assert dbt_codegen.stale_files(project_dir=tmp_path) == [f"{tmp_path.name}/models/staging/landing/_landing__sources.yml"]

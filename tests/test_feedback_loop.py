@@ -39,12 +39,17 @@ def env(airflow_db):
         conn.execute("drop schema if exists landing cascade")
         conn.execute("drop schema if exists online_fill cascade")
         conn.execute("drop schema if exists ops cascade")
+    clear_zones(s)
+    landing_load.ensure_schema(s)
+    yield s
+    clear_zones(s)  # the units used here are used by other modules too: leave them no landed batch
+
+
+def clear_zones(s) -> None:
     c = object_store.client(s)
     for zone in ("inbox", "raw", "staged", "quarantine", "feedback"):
         for obj in c.list_objects(s.bucket(zone), recursive=True):
             c.remove_object(s.bucket(zone), obj.object_name)
-    landing_load.ensure_schema(s)
-    return s
 
 
 @pytest.fixture(scope="module")
@@ -314,3 +319,28 @@ def test_a_failed_feedback_notice_is_not_sent_until_delivered_and_retried_with_b
         assert len(results) == 3 and all(r["feedback_sent"] for r in results)
         assert sorted(r["load"] for r in results) == ["already_loaded", "already_loaded", "loaded"]
         assert len(ep.requests) == 3
+
+
+def test_the_next_run_of_the_units_dag_delivers_a_notice_that_failed(env, dags, monkeypatch):
+    s, unit = env, "ln_civil"
+    port = free_port()
+    reg = registry()
+    u = reg.unit(unit)
+    hook = u.model_copy(update={"contacts": [c.model_copy(update={"url": f"json://127.0.0.1:{port}/notice"})
+                                             if c.role == "liaison" else c for c in u.contacts]})
+    monkeypatch.setitem(reg.units, unit, hook)
+    src.drop_in_inbox(s, unit, "administrative_penalty", "h.csv",
+                      csv_bytes([{**records(unit, 1, seed=18, prefix="H")[0], "CF_YXQ": "2026-02-30"}]))
+    assert run_dag(dags[f"ingest__{unit}"]).state == "success"  # nothing listens: the notice fails
+    [(bid, *_)] = batches(s, unit)
+    assert q(s, "select feedback_sent_at from landing.batches where batch_id = %s", bid) == [(None,)]
+    assert q(s, "select status from ops.notices where key = %s", f"feedback:{bid}") == [("failed",)]
+    with Endpoint(port, [200]) as ep:
+        assert run_dag(dags[f"ingest__{unit}"]).state == "success" and ep.requests == []  # within its backoff
+        q(s, "update ops.notices set next_attempt_at = now() - interval '1 second' where key = %s returning 1",
+          f"feedback:{bid}")
+        assert run_dag(dags[f"ingest__{unit}"]).state == "success"  # no new batch: the notice goes out
+        assert len(ep.requests) == 1 and "h.csv" in json.loads(ep.requests[0])["message"]
+        assert run_dag(dags[f"ingest__{unit}"]).state == "success" and len(ep.requests) == 1
+    assert q(s, "select feedback_sent_at is not null from landing.batches where batch_id = %s", bid) == [(True,)]
+    assert len(batches(s, unit)) == 1

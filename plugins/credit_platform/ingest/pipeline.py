@@ -25,7 +25,7 @@ from credit_platform.ingest.staged_zone import (
     source_name,
     write_feedback,
 )
-from credit_platform.landing import ledger
+from credit_platform.landing import ledger as landing_ledger
 from credit_platform.notify import delivery
 from credit_platform.settings import Settings
 from credit_platform.standards.pii import redact_ids
@@ -55,18 +55,21 @@ def ingest_batch(s: Settings, landed: dict) -> dict:
     started = time.monotonic()
     landing_load.ensure_schema(s)
     out = None
-    if ledger.already_loaded(s, batch.batch_id):
+    if landing_ledger.already_loaded(s, batch.batch_id):
         status = "already_loaded"
     else:
         out = gate_and_stage(s, batch)
         status = load_or_quarantine(s, out, {"gate_s": round(out.seconds, 3),
                                              "total_s": round(time.monotonic() - started, 3)})
-    key, notice = deliver_feedback(s, batch, ledger.ledger_row(s, batch.batch_id), out)
+    key, notice = deliver_feedback(s, batch, landing_ledger.ledger_row(s, batch.batch_id), out)
     channels.confirm(s, batch.unit, landed["extract"], batch.batch_id)
-    summary = ledger.ledger_row(s, batch.batch_id)
+    summary = landing_ledger.ledger_row(s, batch.batch_id)
     summary["feedback_key"] = key
     summary["notice"] = notice
     summary["load"] = status
+    log.info("load batch=%s item=%s rows=%s accepted=%s rejected=%s status=%s seconds=%.2f", batch.batch_id,
+             batch.item, summary["rows"], summary["accepted"], summary["rejected"],
+             summary["status"] if status == "loaded" else status, time.monotonic() - started)
     return summary
 
 
@@ -85,7 +88,7 @@ def load_or_quarantine(s: Settings, out: GateOutcome, timings: dict) -> str:
         return landing_load.load(s, out, timings)
     except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as err:
         detail = redact_ids(f"{type(err).__name__}: {str(err).splitlines()[0][:200]}")
-        attempts = ledger.count_load_failure(s, out.batch.batch_id, detail)
+        attempts = landing_ledger.count_load_failure(s, out.batch.batch_id, detail)
         log.error("batch %s: load refused (try %d of %d): %s", out.batch.batch_id, attempts, LOAD_ATTEMPTS, detail)
         if attempts < LOAD_ATTEMPTS:
             raise
@@ -101,6 +104,20 @@ def load_or_quarantine(s: Settings, out: GateOutcome, timings: dict) -> str:
 
 def feedback_notice_key(batch_id: str) -> str:
     return f"feedback:{batch_id}"
+
+
+def retry_feedback(s: Settings, unit_code: str) -> list[dict]:
+    """The unit's feedback notices that failed earlier, sent again once their backoff has passed (every run of
+    the unit's DAG does this: the batch itself is not loaded again, its notice is); a delivered one marks its
+    batch's `feedback_sent_at`."""
+    unit = registry().unit(unit_code)
+    liaison = tuple(c.url for c in unit.contacts if c.role == "liaison")
+    results = delivery.retry_due(s, recipient=unit_code, kind="feedback",
+                                 targets_for=lambda r: liaison or delivery.default_targets(s, r))
+    for r in results:
+        if r.sent and r.key.startswith("feedback:") and r.key.count(":") == 1:
+            landing_ledger.mark_feedback_sent(s, r.key.split(":", 1)[1], r.sent_at)
+    return [{"key": r.key, "status": r.status, "attempts": r.attempts} for r in results]
 
 
 def deliver_feedback(s: Settings, batch: LandedBatch, row: dict, out: GateOutcome | None
@@ -122,7 +139,7 @@ def deliver_feedback(s: Settings, batch: LandedBatch, row: dict, out: GateOutcom
     else:
         result = prior
     if result.sent:
-        ledger.mark_feedback_sent(s, batch.batch_id, result.sent_at)
+        landing_ledger.mark_feedback_sent(s, batch.batch_id, result.sent_at)
     return key, {"key": nkey, "status": result.status, "attempts": result.attempts,
                  "next_attempt_at": result.next_attempt_at.isoformat() if result.next_attempt_at else None}
 

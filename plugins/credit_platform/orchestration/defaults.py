@@ -11,16 +11,21 @@ OWNER = "credit-data-platform"
 
 
 def on_failure(context) -> None:
-    """Tell the platform engineers which task failed; never raises (a callback must not mask the error)."""
+    """Tell the platform engineers which task failed, through the delivery log (kind "alert", CP_ALERT_URLS).
+    The send result is checked and logged; never raises (a callback must not mask the task's own error)."""
     try:
-        from credit_platform.notify import notices
+        from credit_platform.notify import alerts
         from credit_platform.orchestration.runtime import task_settings
 
         ti = context.get("ti") or context.get("task_instance")
-        title = f"[平台告警] 任务失败：{ti.dag_id}.{ti.task_id}" if ti else "[平台告警] 任务失败"
-        notices.send(task_settings(), title, str(context.get("exception", ""))[:2000], recipient="platform-ops")
+        result = alerts.task_failed(task_settings(), ti.dag_id, ti.task_id, ti.run_id, int(ti.try_number or 0),
+                                    f"{type(context.get('exception')).__name__}: {context.get('exception')}",
+                                    getattr(ti, "log_url", "") or "")
+        if not result.sent:
+            log.error("failure alert %s not delivered (attempt %s, retried later): %s", result.key,
+                      result.attempts, result.last_error)
     except Exception:
-        log.exception("failure notice could not be sent")
+        log.exception("failure alert could not be sent")
 
 
 DEFAULT_ARGS = {
@@ -35,12 +40,10 @@ DEFAULT_ARGS = {
 
 def dag_kwargs(**overrides) -> dict:
     """What every DAG of the platform shares; a DAG file adds its id, schedule, tags and doc."""
-    import pendulum
-
-    from credit_platform.clock import TZ_NAME
-
-    return {"start_date": pendulum.datetime(2026, 1, 1, tz=TZ_NAME), "catchup": False,
-            "max_active_runs": 1, "default_args": DEFAULT_ARGS, **overrides}
+    # No start_date: with one, Airflow (catchup off) runs the latest past interval as soon as a DAG is unpaused,
+    # and that run takes whatever a unit had dropped for the next one. Without it the cron timetables wait
+    # for the next tick (run_immediately=timedelta(0) in the ingest DAGs). Past days: `airflow backfill`.
+    return {"catchup": False, "max_active_runs": 1, "default_args": DEFAULT_ARGS, **overrides}
 
 
 def interval_day(context) -> date:

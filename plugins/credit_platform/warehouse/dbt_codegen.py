@@ -72,8 +72,12 @@ class _PlainDumper(yaml.SafeDumper):
 
 
 def generated(cat: Catalog | None = None, project_dir: Path | None = None) -> dict[Path, str]:
+    from credit_platform.warehouse import obligation_seed  # the reminders stage's obligations (fct_obligations)
+
     cat = cat or catalog()
-    return {(project_dir or dbt_project_dir()) / GENERATED_SUBDIR / "_landing__sources.yml": sources_yaml(cat)}
+    project_dir = project_dir or dbt_project_dir()
+    return {project_dir / GENERATED_SUBDIR / "_landing__sources.yml": sources_yaml(cat),
+            project_dir / obligation_seed.SEED_SUBPATH: obligation_seed.seed_csv(cat)}
 
 
 def write_all(cat: Catalog | None = None) -> list[Path]:
