@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from credit_platform.catalog.items import Catalog, catalog
+from credit_platform.catalog.items import Catalog, Item, catalog
 from credit_platform.catalog.registry import Registry, registry
 from credit_platform.landing.schema import SCHEMA, Column, item_columns
 from credit_platform.settings import REPO_ROOT
@@ -84,7 +84,8 @@ LEDGER_SOURCES = [
     {"name": "batches", "description": "The ledger: one row per batch received (counts, status, times).",
      "columns": [{"name": "batch_id", "data_tests": ["unique", "not_null"]}]},
     {"name": "rejections", "description": "Every rejected record with its reason (one row per field)."},
-    {"name": "calendar", "description": "China's official working-day calendar (contracts/calendar.yaml + chinesecalendar).",
+    {"name": "calendar",
+     "description": "China's official working-day calendar (contracts/calendar.yaml + chinesecalendar).",
      "columns": [{"name": "day", "data_tests": ["unique", "not_null"]}]},
 ]
 
@@ -139,7 +140,7 @@ def conflict_columns(item: Item) -> list[str]:
 
 
 def staging_sql(item: Item) -> str:
-    cols = [f"'{item.code}'::text as item_code"] + PROVENANCE
+    cols = [f"'{item.code}'::text as item_code", *PROVENANCE]
     cols.append("(received_at at time zone 'Asia/Shanghai')::date as received_date")
     cols += [f"{c.name}::{_typed(c)} as {c.name}" for c in _value_columns(item)]
     cols += [f"{_role_expr(item, role, name)} as {name}" for name, _t, role, _d in STANDARD_COLUMNS]
@@ -196,7 +197,8 @@ def item_marts_yaml(cat: Catalog) -> str:
     models = []
     for item in cat.items.values():
         columns = [{"name": "natural_key_hash", "data_type": "text",
-                    "description": "hash of the natural key (" + "、".join(item.names[k] for k in item.natural_key) + ")",
+                    "description": "hash of the natural key (" + "、".join(item.names[k] for k in item.natural_key)
+                                   + ")",
                     "constraints": [{"type": "not_null"}], "data_tests": ["unique"]}]
         for c in _value_columns(item):
             entry = {"name": c.name, "data_type": _typed(c),
