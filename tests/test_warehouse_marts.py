@@ -84,6 +84,23 @@ def scenario(airflow_db):
     b["dalian"] = _land(s, "dalian_platform", "administrative_penalty", [{**p, "CF_NR_FK": "2000"}, q],
                         at(day, 11))
     b["finance_v2"] = _land(s, "ln_finance", "administrative_penalty", [{**p, "CF_NR_FK": "1000"}], at(day, 12))
+    # a company reported once with its USCC and 工商注册号, once with the registration number only
+    firm = next(r for r in pens if r["CF_XDR_LB"] == "法人及非法人组织" and r is not p and r is not q)
+    reg_no = f"2101{time.time_ns() % 10**11:011d}"
+    paired = {**firm, "CF_XDR_GSZC": reg_no}
+    only_reg = {**firm, "CF_WSH": firm["CF_WSH"].replace("号", "-2号"), "CF_XDR_SHXYM": None, "CF_XDR_GSZC": reg_no}
+    _land(s, "ln_amr", "administrative_penalty", [paired, only_reg], at(day, 13))
+
+    # utility bills: property X changes hands in month 2 (the bill still names the old holder), Y does not
+    bills = _records("utility_payment", 3, MONTH2 + timedelta(days=14), token, seed=13)
+    x1, x2, y1 = bills
+    # the holder of X is the company above: its credit profile must not carry X's stale bills
+    x1.update(GY_FCBH=f"X{token}", GY_ZDQ=f"{MONTH1:%Y-%m}", GY_HZMC=firm["CF_XDR_MC"], GY_HZDM=firm["CF_XDR_SHXYM"],
+              GY_DQSYR=None, GY_DQSYRDM=None)
+    x2.update(GY_FCBH=f"X{token}", GY_ZDQ=f"{MONTH2:%Y-%m}", GY_ZHBH=x1["GY_ZHBH"], GY_HZMC=x1["GY_HZMC"],
+              GY_HZDM=x1["GY_HZDM"], GY_DQSYR="新业主有限公司", GY_DQSYRDM=None)
+    y1.update(GY_FCBH=f"Y{token}", GY_ZDQ=f"{MONTH2:%Y-%m}", GY_DQSYR=None, GY_DQSYRDM=None)
+    _land(s, "ln_grid", "utility_payment", [x1, x2, y1], at(day, 14))
 
     # G resolved in month 2; H stays open and is repeated by the court and a city platform
     cases = _records("gov_dishonest_debtor_case", 2, MONTH1 + timedelta(days=14), token, seed=12)
@@ -101,7 +118,8 @@ def scenario(airflow_db):
     run = run_dag(load_dag_module("warehouse_build").warehouse_build())
     assert run.state == "success"
     conn = psycopg.connect(s.pg_dsn(), autocommit=True)
-    yield {"s": s, "conn": conn, "p": p, "q": q, "g": g, "h": h, "batches": b, "persons": persons}
+    yield {"s": s, "conn": conn, "p": p, "q": q, "g": g, "h": h, "batches": b, "persons": persons, "firm": firm,
+           "bills": (x1, x2, y1)}
     conn.close()
 
 
@@ -118,7 +136,7 @@ def test_multi_head_copies_become_one_golden_record(scenario):
                     " where cf_wsh = %s", scenario["q"]["CF_WSH"])
     assert q == (2, 2, "shenyang_platform")  # no authority among the reporters: the earliest on-time copy
     total = _rows(c, "select count(*), sum(copies) from marts.fct_administrative_penalty")[0]
-    assert total == (2 + len(scenario["persons"]), 6 + len(scenario["persons"]))
+    assert total == (4 + len(scenario["persons"]), 8 + len(scenario["persons"]))
 
 
 def test_every_copy_is_in_the_provenance(scenario):
@@ -150,6 +168,31 @@ def test_duplication_burden(scenario):
     assert rows[("shenyang_platform", "dalian_platform")] == (3, 2)
     assert rows[("dalian_platform", "ln_finance")] == (2, 1)
     assert rows[("ln_court", "shenyang_platform")] == (2, 1)
+    assert ("ln_amr", "*") not in rows or rows[("ln_amr", "*")][1] == 0
+
+
+def test_subjects_linked_and_stale_bills_not_attributed(scenario):
+    c, firm = scenario["conn"], scenario["firm"]
+    links = _rows(c, "select b.link_method, b.subject_key from marts.fct_subject_records b"
+                     " join marts.fct_administrative_penalty f using (natural_key_hash)"
+                     " where f.cf_wsh in (%s, %s) order by 1", firm["CF_WSH"], firm["CF_WSH"].replace("号", "-2号"))
+    assert links == [("reg_no_paired_with_uscc", "U:" + firm["CF_XDR_SHXYM"]), ("uscc", "U:" + firm["CF_XDR_SHXYM"])]
+    (profile,) = _rows(c, "select records_total, records_by_item from marts.mart_credit_profile where subject_key = %s",
+                       "U:" + firm["CF_XDR_SHXYM"])
+    assert profile == (2, {"administrative_penalty": 2}), "two penalties; X's two stale bills are not attributed"
+    (bridge,) = _rows(c, "select count(*) filter (where is_attributed), count(*) from marts.fct_subject_records"
+                         " where subject_key = %s", "U:" + firm["CF_XDR_SHXYM"])
+    assert bridge == (2, 4)
+    x1, x2, y1 = scenario["bills"]
+    flags = dict((r[0], r[1:]) for r in _rows(
+        c, "select property_no || '/' || billing_period, holder_is_not_current_owner, holder_changed_later,"
+           " is_stale, attributed_subject_key is null from marts.fct_utility_bill_owner"))
+    assert flags[f"{x1['GY_FCBH']}/{x1['GY_ZDQ']}"] == (False, True, True, True)
+    assert flags[f"{x2['GY_FCBH']}/{x2['GY_ZDQ']}"] == (True, False, True, True)
+    assert flags[f"{y1['GY_FCBH']}/{y1['GY_ZDQ']}"] == (False, False, False, False)
+    (y_attr,) = _rows(c, "select attributed_subject_key from marts.fct_utility_bill_owner where property_no = %s",
+                      y1["GY_FCBH"])
+    assert y_attr[0] is not None
 
 
 def test_gov_case_current_state_history_and_months(scenario):
