@@ -20,4 +20,8 @@ from {{ ref('int_golden_keys') }} k
 join {{ ref('stg_landing__' ~ item_code) }} s
   on s.batch_id = k.winning_batch_id and s.row_no = k.winning_row_no
 where k.item_code = '{{ item_code }}'
+{% if is_incremental() %}
+  and k.natural_key_hash in (select natural_key_hash from {{ ref('int_touched_keys') }}
+                             where item_code = '{{ item_code }}')
+{% endif %}
 {% endmacro %}

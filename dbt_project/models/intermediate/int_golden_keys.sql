@@ -1,5 +1,15 @@
--- One row per fact (item × natural key): its winning copy and the counts over every copy.
-with s as (select * from {{ ref('int_record_survivorship') }})
+-- depends_on: {{ ref('int_touched_keys') }}
+-- One row per fact (item × natural key): its winning copy and the counts over every copy. Incremental: the
+-- facts the build's batches touch are recomputed.
+{{ config(materialized='incremental', unique_key=['item_code', 'natural_key_hash'],
+          incremental_strategy='delete+insert', on_schema_change='append_new_columns',
+          indexes=[{'columns': ['item_code', 'natural_key_hash']}]) }}
+with s as (
+    select * from {{ ref('int_record_survivorship') }}
+    {% if is_incremental() %}
+    where (item_code, natural_key_hash) in (select item_code, natural_key_hash from {{ ref('int_touched_keys') }})
+    {% endif %}
+)
 select
     item_code,
     natural_key_hash,

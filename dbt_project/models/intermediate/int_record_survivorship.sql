@@ -1,13 +1,21 @@
+-- depends_on: {{ ref('int_touched_keys') }}
 -- The survivorship rule (docs/warehouse.md), one row per landed copy:
 --   1. within a unit, its latest version of a fact replaces its earlier ones (a correction);
 --   2. across units, among those latest versions: the copy of the unit that is the deciding authority itself
 --      (unit USCC = the record's authority USCC) wins; for items whose records carry a state (a case status),
 --      the most recently received state wins next; else the unit that reported on time, earliest first;
 --   3. ties: unit code, then batch and row (deterministic).
+{{ config(materialized='incremental', unique_key=['item_code', 'natural_key_hash', 'batch_id', 'row_no'],
+          incremental_strategy='delete+insert', on_schema_change='append_new_columns',
+          indexes=[{'columns': ['item_code', 'natural_key_hash']}]) }}
+-- Incremental: every copy of a fact the build's batches touch is ranked again (delete+insert by copy).
 with copies as (
     select c.*, u.uscc as unit_uscc
     from {{ ref('int_record_copies') }} c
     left join {{ ref('ref_source_units') }} u on u.unit_code = c.unit_code
+    {% if is_incremental() %}
+    where (c.item_code, c.natural_key_hash) in (select item_code, natural_key_hash from {{ ref('int_touched_keys') }})
+    {% endif %}
 ),
 
 versions as (

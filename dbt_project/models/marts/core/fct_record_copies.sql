@@ -1,4 +1,9 @@
--- Provenance: one row per landed copy of any fact, with its place in the survivorship rule.
+-- depends_on: {{ ref('int_touched_keys') }}
+-- Provenance: one row per landed copy of any fact, with its place in the survivorship rule. Incremental: the
+-- copies of the facts the build's batches touch are rewritten.
+{{ config(materialized='incremental', unique_key=['item_code', 'natural_key_hash', 'batch_id', 'row_no'],
+          incremental_strategy='delete+insert', on_schema_change='append_new_columns',
+          indexes=[{'columns': ['batch_id']}, {'columns': ['item_code', 'natural_key_hash']}]) }}
 select
     s.item_code,
     s.natural_key_hash,
@@ -20,3 +25,6 @@ select
     k.last_received_at as key_last_received_at
 from {{ ref('int_record_survivorship') }} s
 join {{ ref('int_golden_keys') }} k on k.item_code = s.item_code and k.natural_key_hash = s.natural_key_hash
+{% if is_incremental() %}
+where (s.item_code, s.natural_key_hash) in (select item_code, natural_key_hash from {{ ref('int_touched_keys') }})
+{% endif %}
