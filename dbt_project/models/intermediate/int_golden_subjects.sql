@@ -7,9 +7,8 @@ with copies as (select * from {{ ref('int_record_copies') }}),
 winners as (
     select c.*
     from copies c
-    join {{ ref('int_golden_keys') }} k
-      on k.item_code = c.item_code and k.natural_key_hash = c.natural_key_hash
-     and k.winning_batch_id = c.batch_id and k.winning_row_no = c.row_no
+    -- (batch, row) is the copy; joining on the key as well makes PostgreSQL expect one row and nest loops
+    join {{ ref('int_golden_keys') }} k on k.winning_batch_id = c.batch_id and k.winning_row_no = c.row_no
 ),
 
 reg_pairs as (
