@@ -25,7 +25,7 @@ OUT = HERE / "out"
 RECEIVED = date(2026, 11, 20)
 
 
-def _ensure(rows: int, seed: int = 1) -> tuple[Path, Path]:
+def ensure_data(rows: int, seed: int = 1) -> tuple[Path, Path]:
     from credit_platform.dev.generator import GenSpec, write_csv
 
     data, truth = OUT / f"penalty_{rows}.csv", OUT / f"penalty_{rows}_truth.csv"
@@ -77,7 +77,7 @@ def main() -> None:
     ap.add_argument("--big-rows", type=int, default=0, help="also validate a file this big (bounded memory)")
     ap.add_argument("--skip-baseline", action="store_true")
     args = ap.parse_args()
-    data, truth = _ensure(args.rows)
+    data, truth = ensure_data(args.rows)
     with open(truth, encoding="utf-8") as fh:
         expected = {(int(r["row"]), r["field"], r["reason"]) for r in csv.DictReader(fh)}
     v = _run(_vectorised, data)
@@ -91,7 +91,7 @@ def main() -> None:
                        "rowwise_matches_ground_truth": b["found"] == expected,
                        "speedup": round(b["secs"] / v["secs"], 1)})
     if args.big_rows:
-        big, _ = _ensure(args.big_rows, seed=2)
+        big, _ = ensure_data(args.big_rows, seed=2)
         g = _run(_vectorised, big)
         result.update({"big_rows": g["rows"], "big_file_mb": round(big.stat().st_size / 1e6),
                        "big_rows_per_s": round(g["rows"] / g["secs"]), "big_peak_rss_mb": round(g["rss_mb"])})

@@ -206,7 +206,7 @@ def _fresh(s) -> None:
     for zone in ("raw", "staged", "quarantine", "feedback"):
         for obj in c.list_objects(s.bucket(zone), recursive=True):
             c.remove_object(s.bucket(zone), obj.object_name)
-    with services._pg_superuser_conn(s) as conn:
+    with services.pg_superuser_conn(s) as conn:
         conn.execute("checkpoint")
 
 
@@ -233,13 +233,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs of both measurements; the best of each counts")
     args = ap.parse_args()
     sys.path.insert(0, str(HERE))
-    from bench_contracts import _ensure
+    from bench_contracts import ensure_data
 
     from credit_platform.settings import Settings
 
     s = Settings.from_env()
     _fresh(s)
-    data, _ = _ensure(args.rows)
+    data, _ = ensure_data(args.rows)
     files = _split(data, args.units, HERE / "out" / f"ingest_{args.rows}_{args.units}")
     runs = [_once(s, files, args.workers) for _ in range(args.repeat)]
     best = min(runs, key=lambda r: r["pipe"]["secs"])

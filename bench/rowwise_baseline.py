@@ -13,7 +13,7 @@ from datetime import date
 
 from credit_platform.catalog.items import Catalog, Condition, Item
 from credit_platform.gates.normalize import to_half_width
-from credit_platform.gates.record_contract import RECORD_REASONS
+from credit_platform.gates.reasons import RECORD_REASONS
 from credit_platform.gates.structure import header_map
 from credit_platform.standards.identifiers import org_code_status, resident_id_status, uscc_status
 

@@ -6,24 +6,20 @@ batch exactly once (mapped over batches), updating the landing-table Assets the 
 
 from __future__ import annotations
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable, MultipleCronTriggerTimetable
 
 from credit_platform.catalog.registry import CHANNEL_ZH, Unit, registry
+from credit_platform.clock import TZ_NAME
+from credit_platform.orchestration.assets import landing_asset
 from credit_platform.orchestration.defaults import dag_kwargs
-
-TZ = "Asia/Shanghai"
-
-
-def landing_asset(item: str) -> Asset:
-    return Asset(name=f"landing.{item}", uri=f"credit://landing/{item}")
 
 
 def _timetable(unit: Unit):
     crons = sorted({c.schedule for c in unit.channels})
     if len(crons) == 1:
-        return CronTriggerTimetable(crons[0], timezone=TZ)
-    return MultipleCronTriggerTimetable(*crons, timezone=TZ)
+        return CronTriggerTimetable(crons[0], timezone=TZ_NAME)
+    return MultipleCronTriggerTimetable(*crons, timezone=TZ_NAME)
 
 
 def build(unit: Unit):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from airflow.sdk import AssetAny, dag, task
 
-from credit_platform.orchestration.assets import WAREHOUSE_MARTS, landing_assets
+from credit_platform.orchestration.assets import MARTS_ASSET, landing_assets
 from credit_platform.orchestration.defaults import dag_kwargs
 
 LANDING_ASSETS = landing_assets()
@@ -21,7 +21,7 @@ LANDING_ASSETS = landing_assets()
     doc_md=__doc__,
 )
 def warehouse_build():
-    @task(outlets=[WAREHOUSE_MARTS])
+    @task(outlets=[MARTS_ASSET])
     def dbt_build() -> dict:
         from credit_platform.ingest import landing_load
         from credit_platform.orchestration.runtime import task_settings

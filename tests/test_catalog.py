@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from credit_platform.catalog.items import CONTRACTS_DIR, CatalogError, load_catalog
+from credit_platform.catalog.items import CatalogError, load_catalog
 from credit_platform.catalog.registry import load_registry
+from credit_platform.settings import contracts_dir
 
 CLI = str(Path(sys.executable).parent / "credit-platform")
 
@@ -18,7 +19,7 @@ CLI = str(Path(sys.executable).parent / "credit-platform")
 @pytest.fixture
 def contracts(tmp_path) -> Path:
     dst = tmp_path / "contracts"
-    shutil.copytree(CONTRACTS_DIR, dst)
+    shutil.copytree(contracts_dir(), dst)
     return dst
 
 

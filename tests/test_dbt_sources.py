@@ -14,11 +14,28 @@ def test_generated_files_are_current():
     assert dbt_codegen.stale_files() == [], "run `credit-platform contracts generate`"
 
 
-def test_stale_detection_sees_an_edit(tmp_path, monkeypatch):
-    target = tmp_path / "_landing__sources.yml"
+def test_stale_detection_sees_an_edit(tmp_path):
+    files = dbt_codegen.write_all(project_dir=tmp_path)
+    assert dbt_codegen.stale_files(project_dir=tmp_path) == []
+    target = tmp_path / "models/staging/landing/_landing__sources.yml"
+    assert target in files
     target.write_text(dbt_codegen.sources_yaml(catalog()) + "# edited\n")
-    monkeypatch.setattr(dbt_codegen, "GENERATED_DIR", tmp_path)
-    assert dbt_codegen.stale_files() != []
+    assert dbt_codegen.stale_files(project_dir=tmp_path) == [f"{tmp_path.name}/models/staging/landing/_landing__sources.yml"]
+
+
+def test_generated_sources_have_no_yaml_anchors_or_aliases():
+    import yaml
+
+    text = dbt_codegen.sources_yaml(catalog())
+    events = list(yaml.parse(text))
+    assert not [e for e in events if isinstance(e, yaml.AliasEvent) or getattr(e, "anchor", None)]
+    # each code column carries its own list of values
+    doc = yaml.safe_load(text)
+    # (code lists are checked by one test per table, credit_required_and_codes)
+    tests = [col for tbl in doc["sources"][0]["tables"] for t in tbl.get("data_tests", [])
+             if isinstance(t, dict) and "credit_required_and_codes" in t
+             for col in t["credit_required_and_codes"]["arguments"]["code_values"]]
+    assert len(tests) > 10
 
 
 @pytest.fixture

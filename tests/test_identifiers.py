@@ -34,10 +34,6 @@ def test_known_valid_org_codes(code):
     assert ids.org_code_status(code) == "ok"
 
 
-def test_mask_keeps_prefix_and_last_four():
-    assert ids.mask_resident_id("21010219800101123X") == "2101**********123X"
-
-
 uscc_bodies = st.text(alphabet=ids.USCC_CHARSET, min_size=17, max_size=17)
 id_bodies = st.text(alphabet="0123456789", min_size=17, max_size=17)
 

@@ -30,6 +30,16 @@ def test_masked_keeps_region_prefix_and_last_four_only():
     assert out == ["1101**********002X", "*******", None]
 
 
+def test_one_masking_rule_for_values_columns_and_free_text():
+    from credit_platform.standards.pii import mask_id, redact_ids
+
+    assert mask_id("21010219800101123X") == "2101**********123X"
+    values = ["", "1", "1234567", "12345678", "123456789", "210102800101001", "21010219800101123X", "字母ABCD1234"]
+    column = pl.DataFrame({"v": values}).select(masked(pl.col("v")))["v"].to_list()
+    assert column == [mask_id(v) for v in values]
+    assert redact_ids("证件 21010219800101123X") == f"证件 {mask_id('21010219800101123X')}"
+
+
 def test_id_shaped_numbers_in_free_text_are_masked():
     from credit_platform.standards.pii import redact_ids
 

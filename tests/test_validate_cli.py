@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from credit_platform.dev.generator import GenSpec, write_csv, write_xlsx
-from credit_platform.gates.record_contract import BATCH_REASONS, RECORD_REASONS
+from credit_platform.gates.reasons import BATCH_REASONS, RECORD_REASONS
 
 CLI = str(Path(sys.executable).parent / "credit-platform")
 RECEIVED = date(2026, 11, 20)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from credit_platform.catalog.items import catalog
-from tests.conftest import load_dag_module, run_dag
+from credit_platform.dev.dag_runner import load_dag_module, run_dag
 
 
 def test_triggered_by_every_landing_asset_not_the_clock(airflow_db):

@@ -11,11 +11,12 @@ import psycopg
 import pytest
 
 from credit_platform.catalog import workdays
-from credit_platform.catalog.items import CONTRACTS_DIR, CatalogError
+from credit_platform.catalog.items import CatalogError
 from credit_platform.catalog.workdays import OfficialCalendar, load_arrangements
 from credit_platform.dev import services
 from credit_platform.ingest import landing_load
 from credit_platform.landing.schema import fill_calendar
+from credit_platform.settings import contracts_dir
 
 # A made-up arrangement for a year the pinned package does not cover (2027 at the time of writing), written
 # as an office would write the published one. Test data only: not the real 2027 arrangement.
@@ -30,7 +31,7 @@ years:
 
 
 def _contracts(tmp_path: Path, text: str) -> Path:
-    shutil.copytree(CONTRACTS_DIR, tmp_path / "contracts")
+    shutil.copytree(contracts_dir(), tmp_path / "contracts")
     (tmp_path / "contracts" / "calendar.yaml").write_text(text, encoding="utf-8")
     return tmp_path / "contracts"
 

@@ -157,7 +157,7 @@ def generate(
     """Write synthetic records of one item with planted defects and their ground truth."""
     from credit_platform.catalog.items import CatalogError
     from credit_platform.dev.generator import GenSpec, write_csv, write_xlsx
-    from credit_platform.gates.record_contract import RECORD_REASONS
+    from credit_platform.gates.reasons import RECORD_REASONS
 
     day = date.fromisoformat(received_on) if received_on else clock.today()
     rates = None
@@ -190,16 +190,17 @@ def contracts_check() -> None:
     from credit_platform.catalog.items import CatalogError, load_catalog
     from credit_platform.catalog.registry import load_registry
     from credit_platform.catalog.workdays import load_arrangements
+    from credit_platform.settings import SettingsError
     from credit_platform.warehouse import dbt_codegen
 
     try:
         cat = load_catalog()
         reg = load_registry(cat=cat)
         years = load_arrangements()
-    except CatalogError as err:
+        stale = dbt_codegen.stale_files(cat)
+    except (CatalogError, SettingsError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
-    stale = dbt_codegen.stale_files(cat)
     typer.echo(f"catalog: {len(cat.items)} items; registry: {len(reg.units)} units, {len(reg.offices)} offices; "
                f"holiday arrangements in calendar.yaml: {', '.join(map(str, sorted(years))) or 'none'}")
     if stale:

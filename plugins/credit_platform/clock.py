@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-BEIJING = ZoneInfo("Asia/Shanghai")
+TZ_NAME = "Asia/Shanghai"  # the IANA name, for what takes a name (cron timetables, PostgreSQL, pendulum)
+BEIJING = ZoneInfo(TZ_NAME)
 
 
 def today() -> date:

@@ -11,11 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+# The checkout this module sits in (plugins/credit_platform/settings.py). An installed wheel lives in
+# site-packages instead: there CP_CONTRACTS_DIR and CP_DBT_PROJECT_DIR say where the project files are.
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # name -> (default, meaning). Defaults are for the local runtime only.
 ENV_VARS: dict[str, tuple[str, str]] = {
+    "CP_RUNTIME": ("local", "local | production; outside local a task refuses missing or demo secrets"),
     "CP_HOME": (str(REPO_ROOT / ".platform"), "local state: service data, Airflow home, outbox"),
+    "CP_CONTRACTS_DIR": (str(REPO_ROOT / "contracts"), "the catalog and registry YAML (contracts/)"),
+    "CP_DBT_PROJECT_DIR": (str(REPO_ROOT / "dbt_project"), "the dbt project (dbt_project/)"),
     "CP_PG_HOST": ("127.0.0.1", "warehouse PostgreSQL host"),
     "CP_PG_PORT": ("55432", "warehouse PostgreSQL port"),
     "CP_PG_USER": ("credit", "warehouse PostgreSQL role"),
@@ -39,14 +44,39 @@ LOCAL_ONLY_ENV_VARS = {"CP_AIRFLOW_PORT": ("58080", "port of the local Airflow A
 ZONES = ("inbox", "raw", "staged", "quarantine", "feedback", "reports")
 
 
+RUNTIMES = ("local", "production")
+# The secrets a deployment must set itself: their defaults above are public demo values.
+SECRET_VARS = ("CP_ID_HASH_KEY", "CP_PG_PASSWORD", "CP_S3_SECRET_KEY")
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or unsafe; the message names the variable."""
+
+
 def env(name: str) -> str:
     if name not in ENV_VARS:
         raise KeyError(f"{name} is not a declared setting; add it to ENV_VARS")
     return os.environ.get(name) or ENV_VARS[name][0]
 
 
+def contracts_dir() -> Path:
+    return _project_dir("CP_CONTRACTS_DIR")
+
+
+def dbt_project_dir() -> Path:
+    return _project_dir("CP_DBT_PROJECT_DIR")
+
+
+def _project_dir(name: str) -> Path:
+    path = Path(env(name)).resolve()
+    if not path.is_dir():
+        raise SettingsError(f"{name}={path} is not a directory; set {name} to where that folder of the project is")
+    return path
+
+
 @dataclass(frozen=True)
 class Settings:
+    runtime: str
     home: Path
     pg_host: str
     pg_port: int
@@ -66,7 +96,11 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        runtime = env("CP_RUNTIME")
+        if runtime not in RUNTIMES:
+            raise SettingsError(f"CP_RUNTIME={runtime!r}; expected one of {', '.join(RUNTIMES)}")
         return cls(
+            runtime=runtime,
             home=Path(env("CP_HOME")).resolve(),
             pg_host=env("CP_PG_HOST"),
             pg_port=int(env("CP_PG_PORT")),
@@ -84,6 +118,21 @@ class Settings:
             id_hash_key=env("CP_ID_HASH_KEY"),
             notify_urls=tuple(env("CP_NOTIFY_URLS").split()),
         )
+
+    def require_secrets(self) -> Settings:
+        """Outside the local runtime, refuse the public demo secrets (or none at all): a production deployment
+        must never hash ID numbers with the demo key nor reach its stores with the demo passwords."""
+        if self.runtime == "local":
+            return self
+        for name, value in (("CP_ID_HASH_KEY", self.id_hash_key), ("CP_PG_PASSWORD", self.pg_password),
+                            ("CP_S3_SECRET_KEY", self.s3_secret_key)):
+            if not value:
+                raise SettingsError(f"{name} is not set (CP_RUNTIME={self.runtime}); set it, or the password"
+                                    " of the matching Airflow connection")
+            if value == ENV_VARS[name][0]:
+                raise SettingsError(f"{name} is the public local demo value (CP_RUNTIME={self.runtime});"
+                                    " set a secret of your own")
+        return self
 
     # --- derived locations -------------------------------------------------------------
     @property

@@ -15,8 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from credit_platform.settings import REPO_ROOT
-
-CONTRACTS_DIR = REPO_ROOT / "contracts"
+from credit_platform.settings import contracts_dir as configured_contracts_dir
 
 FieldType = Literal["string", "code", "multicode", "identifier", "date", "decimal"]
 IdentifierKind = Literal["uscc", "resident_id", "org_code"]
@@ -26,11 +25,13 @@ class CatalogError(ValueError):
     """A contracts file is wrong; the message says where."""
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """Contracts models: unknown keys are errors (a typo is never ignored), values are immutable."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Condition(_Strict):
+class Condition(StrictModel):
     """A row-level condition on other fields of the same record."""
 
     field: str | None = None
@@ -69,7 +70,7 @@ class Condition(_Strict):
         return f"{name}含“{'/'.join(self.contains_any or [])}”"
 
 
-class FieldSpec(_Strict):
+class FieldSpec(StrictModel):
     code: str
     name: str
     aliases: list[str] = []
@@ -89,6 +90,7 @@ class FieldSpec(_Strict):
     not_before: str | None = None
     not_after_received: bool = False
     role: str | None = None
+    renamed_from: str | None = None  # the code this field had before: its landing data move to the new column
 
     @model_validator(mode="after")
     def _consistent(self) -> FieldSpec:
@@ -104,23 +106,23 @@ class FieldSpec(_Strict):
         return self
 
 
-class Deadline(_Strict):
+class Deadline(StrictModel):
     working_days: int = Field(gt=0)
     from_: str = Field(alias="from")
 
 
-class BlockRef(_Strict):
+class BlockRef(StrictModel):
     block: str
     prefix: str = ""
 
 
-class CodeList(_Strict):
+class CodeList(StrictModel):
     values: list[str]
     other_prefix: str | None = None
     separators: list[str] = []
 
 
-class Item(_Strict):
+class Item(StrictModel):
     code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     name_zh: str
     category: str
@@ -158,7 +160,7 @@ class Item(_Strict):
         return self.code
 
 
-class Catalog(_Strict):
+class Catalog(StrictModel):
     items: dict[str, Item]
     code_lists: dict[str, CodeList]
     campaigns: dict[str, list[str]]
@@ -173,7 +175,7 @@ class Catalog(_Strict):
 # --- loading -----------------------------------------------------------------------------------
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -188,7 +190,7 @@ def _read_yaml(path: Path) -> Any:
         raise CatalogError(f"{path}: not a valid value: {err}") from None
 
 
-def _friendly(err: ValidationError, path: Path, item: str | None, data: Any = None,
+def friendly_error(err: ValidationError, path: Path, item: str | None, data: Any = None,
               kind: str = "item") -> CatalogError:
     lines = []
     for e in err.errors():
@@ -220,19 +222,20 @@ def _expand(raw: Any, prefix: str) -> Any:
     return raw
 
 
-def load_catalog(contracts_dir: Path = CONTRACTS_DIR) -> Catalog:
+def load_catalog(contracts_dir: Path | None = None) -> Catalog:
+    contracts_dir = contracts_dir or configured_contracts_dir()
     blocks_path = contracts_dir / "blocks.yaml"
-    blocks = _read_yaml(blocks_path) or {}
+    blocks = read_yaml(blocks_path) or {}
     lists_path = contracts_dir / "code_lists.yaml"
-    raw_lists = _read_yaml(lists_path) or {}
+    raw_lists = read_yaml(lists_path) or {}
     try:
         code_lists = {k: CodeList.model_validate(v) for k, v in raw_lists.items()}
     except ValidationError as err:
-        raise _friendly(err, lists_path, None, raw_lists) from None
-    campaigns = (_read_yaml(contracts_dir / "campaigns.yaml") or {}).get("campaigns", {})
+        raise friendly_error(err, lists_path, None, raw_lists) from None
+    campaigns = (read_yaml(contracts_dir / "campaigns.yaml") or {}).get("campaigns", {})
     items: dict[str, Item] = {}
     for path in sorted((contracts_dir / "catalog").glob("*.yaml")):
-        raw = _read_yaml(path)
+        raw = read_yaml(path)
         if not isinstance(raw, dict):
             raise CatalogError(f"{path}: expected a mapping with the item's keys")
         name = raw.get("code", path.stem)
@@ -246,7 +249,7 @@ def load_catalog(contracts_dir: Path = CONTRACTS_DIR) -> Catalog:
         try:
             item = Item.model_validate(raw)
         except ValidationError as err:
-            raise _friendly(err, path, name, raw) from None
+            raise friendly_error(err, path, name, raw) from None
         _check_references(item, code_lists, path)
         if item.code in items:
             raise CatalogError(f"{path}: item {item.code}: code defined twice")
@@ -265,6 +268,8 @@ def _check_references(item: Item, code_lists: dict[str, CodeList], path: Path) -
     for f in item.fields:
         if f.code_list and f.code_list not in code_lists:
             problems.append(f"fields[{f.code}].code_list: unknown code list {f.code_list!r}")
+        if f.renamed_from and f.renamed_from in codes:
+            problems.append(f"fields[{f.code}].renamed_from: {f.renamed_from!r} is still a field of the item")
         if f.not_before and f.not_before not in codes:
             problems.append(f"fields[{f.code}].not_before: unknown field {f.not_before!r}")
         for key in ("required_when", "must_be_empty_when", "identifier_when", "positive_when"):

@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from credit_platform.catalog.items import CONTRACTS_DIR, Catalog, CatalogError, _friendly, _read_yaml, _Strict, catalog
+from credit_platform.catalog.items import Catalog, CatalogError, StrictModel, catalog, friendly_error, read_yaml
+from credit_platform.settings import contracts_dir as configured_contracts_dir
 from credit_platform.standards.identifiers import uscc_status
 
 Channel = Literal["batch_file", "frontend_db", "api", "online_fill"]
@@ -23,14 +24,14 @@ def _valid_uscc(v: str) -> str:
     return v
 
 
-class Contact(_Strict):
+class Contact(StrictModel):
     role: Literal["liaison", "leader", "office"]
     name_zh: str
     url: str
     tags: list[str] = []
 
 
-class ChannelSpec(_Strict):
+class ChannelSpec(StrictModel):
     channel: Channel
     schedule: str  # cron, Asia/Shanghai
     endpoint: str | None = None  # api channel: the unit's base URL (default CP_SOURCE_API_BASE/<unit>)
@@ -44,12 +45,12 @@ class ChannelSpec(_Strict):
         return v
 
 
-class Obligation(_Strict):
+class Obligation(StrictModel):
     item: str
     frequency: Literal["daily", "weekly", "monthly"]
 
 
-class Office(_Strict):
+class Office(StrictModel):
     code: str
     name_zh: str
     level: Literal["province", "city"]
@@ -61,7 +62,7 @@ class Office(_Strict):
     _uscc = field_validator("uscc")(_valid_uscc)
 
 
-class Unit(_Strict):
+class Unit(StrictModel):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name_zh: str
     level: Literal["province", "city"]
@@ -79,7 +80,7 @@ class Unit(_Strict):
         return [c.channel for c in self.channels]
 
 
-class Registry(_Strict):
+class Registry(StrictModel):
     units: dict[str, Unit]
     offices: dict[str, Office]
     regions: dict[str, str]
@@ -92,7 +93,7 @@ class Registry(_Strict):
 
 
 def _load_list(path: Path, key: str, model):
-    raw = _read_yaml(path) or {}
+    raw = read_yaml(path) or {}
     entries = raw.get(key) if isinstance(raw, dict) else None
     if not isinstance(entries, list):
         raise CatalogError(f"{path}: expected a top-level `{key}:` list")
@@ -102,16 +103,17 @@ def _load_list(path: Path, key: str, model):
         try:
             obj = model.model_validate(entry)
         except ValidationError as err:
-            raise _friendly(err, path, name, entry, kind=key[:-1]) from None
+            raise friendly_error(err, path, name, entry, kind=key[:-1]) from None
         if obj.code in out:
             raise CatalogError(f"{path}: {key[:-1]} {obj.code}: defined twice")
         out[obj.code] = obj
     return out
 
 
-def load_registry(contracts_dir: Path = CONTRACTS_DIR, cat: Catalog | None = None) -> Registry:
+def load_registry(contracts_dir: Path | None = None, cat: Catalog | None = None) -> Registry:
+    contracts_dir = contracts_dir or configured_contracts_dir()
     cat = cat or catalog()
-    regions = {str(k): v for k, v in ((_read_yaml(contracts_dir / "regions.yaml") or {}).get("regions") or {}).items()}
+    regions = {str(k): v for k, v in ((read_yaml(contracts_dir / "regions.yaml") or {}).get("regions") or {}).items()}
     offices_path = contracts_dir / "registry" / "offices.yaml"
     units_path = contracts_dir / "registry" / "units.yaml"
     offices = _load_list(offices_path, "offices", Office)

@@ -18,23 +18,25 @@ from typing import Literal
 import chinese_calendar
 from pydantic import ValidationError
 
-from credit_platform.catalog.items import CONTRACTS_DIR, CatalogError, _friendly, _read_yaml, _Strict
+from credit_platform.catalog.items import CatalogError, StrictModel, friendly_error, read_yaml
+from credit_platform.settings import contracts_dir as configured_contracts_dir
 
 log = logging.getLogger(__name__)
 
 Source = Literal["chinesecalendar", "contracts", "weekdays"]
 
 
-class Arrangement(_Strict):
+class Arrangement(StrictModel):
     """One year's arrangement as published: weekdays off and weekend days worked (调休上班)."""
 
     holidays: list[date] = []
     workdays: list[date] = []
 
 
-def load_arrangements(contracts_dir: Path = CONTRACTS_DIR) -> dict[int, Arrangement]:
+def load_arrangements(contracts_dir: Path | None = None) -> dict[int, Arrangement]:
+    contracts_dir = contracts_dir or configured_contracts_dir()
     path = contracts_dir / "calendar.yaml"
-    raw = _read_yaml(path) or {}
+    raw = read_yaml(path) or {}
     years = raw.get("years") if isinstance(raw, dict) else None
     if years is None:
         years = {}
@@ -47,7 +49,7 @@ def load_arrangements(contracts_dir: Path = CONTRACTS_DIR) -> dict[int, Arrangem
         try:
             arr = Arrangement.model_validate(entry or {})
         except ValidationError as err:
-            raise _friendly(err, path, str(year), entry, kind="year") from None
+            raise friendly_error(err, path, str(year), entry, kind="year") from None
         problems = [f"{d} is not in {year}" for d in arr.holidays + arr.workdays if d.year != year]
         problems += [f"holiday {d} is a weekend day already" for d in arr.holidays if d.weekday() >= 5]
         problems += [f"workday {d} is a weekday already" for d in arr.workdays if d.weekday() < 5]

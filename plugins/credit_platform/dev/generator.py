@@ -19,7 +19,7 @@ from credit_platform.catalog.items import Catalog, Condition, FieldSpec, Item, c
 from credit_platform.catalog.registry import Unit
 from credit_platform.catalog.workdays import add_working_days, is_workday
 from credit_platform.gates.normalize import to_half_width
-from credit_platform.gates.record_contract import RECORD_REASONS
+from credit_platform.gates.reasons import RECORD_REASONS
 from credit_platform.standards.identifiers import USCC_CHARSET, make_resident_id, make_uscc, org_code_check_char
 
 SURNAMES = (

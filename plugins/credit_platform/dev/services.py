@@ -155,7 +155,7 @@ def postgres_up(s: Settings) -> ServiceStatus:
     return postgres_status(s)
 
 
-def _pg_superuser_conn(s: Settings, database: str = "postgres"):
+def pg_superuser_conn(s: Settings, database: str = "postgres"):
     import psycopg
 
     data, _ = _pg_paths(s)
@@ -166,7 +166,7 @@ def _pg_superuser_conn(s: Settings, database: str = "postgres"):
 def pg_ensure_role_and_db(s: Settings) -> None:
     from psycopg import sql
 
-    with _pg_superuser_conn(s) as conn:
+    with pg_superuser_conn(s) as conn:
         exists = conn.execute("select 1 from pg_roles where rolname = %s", (s.pg_user,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("create role {} login password {}").format(

@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from credit_platform.catalog.items import Catalog, FieldSpec, Item
-from credit_platform.standards.identifiers import mask_resident_id
+from credit_platform.standards.pii import mask_id
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 ID_KIND_ZH = {"uscc": "18位统一社会信用代码", "resident_id": "18位居民身份证号码", "org_code": "9位组织机构代码"}
@@ -25,7 +25,7 @@ def display_value(f: FieldSpec | None, value: str | None, limit: int = 40) -> st
     if value is None:
         return ""
     if f is not None and f.personal_id:
-        return mask_resident_id(value)
+        return mask_id(value)
     text = _CONTROL.sub("", value)
     return text if len(text) <= limit else f"{text[:limit]}…（共{len(text)}字）"
 

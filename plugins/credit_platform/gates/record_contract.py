@@ -18,27 +18,21 @@ from pandera.errors import SchemaErrors
 
 from credit_platform.catalog.items import Catalog, CodeList, Condition, FieldSpec, Item, catalog
 from credit_platform.gates.normalize import blank_rows, normalize, to_half_width
+from credit_platform.gates.reasons import PRIORITY
+from credit_platform.gates.structure import ROW
 from credit_platform.standards.identifiers import (
-    _ID_CHECK,
-    _ID_WEIGHTS,
-    _ORG_WEIGHTS,
-    _USCC_VALUE,
-    _USCC_WEIGHTS,
+    ID_CHECK,
     ID_RE,
+    ID_WEIGHTS,
     ORG_RE,
+    ORG_WEIGHTS,
     USCC_CHARSET,
     USCC_RE,
+    USCC_VALUE,
+    USCC_WEIGHTS,
 )
-
-RECORD_REASONS = (
-    "required_missing", "must_be_empty", "too_long", "invalid_format", "invalid_checksum", "invalid_date",
-    "invalid_number", "not_in_code_list", "future_date", "date_order", "duplicate_in_batch",
-)
-BATCH_REASONS = ("unreadable_file", "unsupported_format", "undecodable_text", "empty_file", "missing_columns")
-_PRIORITY = {r: i for i, r in enumerate(RECORD_REASONS)}
 
 RECEIVED = "__received_on"
-ROW = "__row"
 DUP_FIRST = "__dup_first_row"
 
 
@@ -84,7 +78,7 @@ def condition_expr(c: Condition, item: Item) -> pl.Expr:
     return values.list.eval(pl.element().is_in(wanted)).list.any().fill_null(False)
 
 
-def _date_expr(code: str) -> pl.Expr:
+def date_expr(code: str) -> pl.Expr:
     # YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD (one- or two-digit month/day) and YYYYMMDD; impossible dates → null
     col = pl.col(code)
     dashed = col.str.replace_all(r"[/.]", "-").str.to_date("%Y-%m-%d", strict=False)
@@ -108,7 +102,7 @@ def derived_columns(item: Item, cat: Catalog) -> list[pl.Expr]:
     out: list[pl.Expr] = []
     for f in item.fields:
         if f.type == "date":
-            out.append(_date_expr(f.code))
+            out.append(date_expr(f.code))
         elif f.type == "decimal":
             c = pl.col(f.code)
             out.append(pl.when(c.str.contains(_NUMBER)).then(c.cast(pl.Float64, strict=False)).alias(_n(f.code)))
@@ -134,10 +128,10 @@ _DIGITS = {str(i): i for i in range(10)}
 _ORG_VALUES = {**_DIGITS, **{chr(c): c - 55 for c in range(ord("A"), ord("Z") + 1)}}
 _CHECK = {
     # kind: (length, value table, weights, modulus, check characters indexed by the computed value)
-    "uscc": (18, _lut(_USCC_VALUE), np.array(_USCC_WEIGHTS), 31,
+    "uscc": (18, _lut(USCC_VALUE), np.array(USCC_WEIGHTS), 31,
              np.frombuffer(("".join(USCC_CHARSET[(31 - r) % 31] for r in range(31))).encode(), dtype=np.uint8)),
-    "resident_id": (18, _lut(_DIGITS), np.array(_ID_WEIGHTS), 11, np.frombuffer(_ID_CHECK.encode(), dtype=np.uint8)),
-    "org_code": (9, _lut(_ORG_VALUES), np.array(_ORG_WEIGHTS), 11,
+    "resident_id": (18, _lut(_DIGITS), np.array(ID_WEIGHTS), 11, np.frombuffer(ID_CHECK.encode(), dtype=np.uint8)),
+    "org_code": (9, _lut(_ORG_VALUES), np.array(ORG_WEIGHTS), 11,
                  np.frombuffer("".join("X" if 11 - r == 10 else "0" if 11 - r == 11 else str(11 - r)
                                        for r in range(11)).encode(), dtype=np.uint8)),
 }
@@ -263,7 +257,7 @@ def _reason(code: str) -> str:
 
 def reason_expr(rules: list[Rule]) -> pl.Expr:
     """The highest-priority failing reason of one field (null when the field passes)."""
-    ordered = sorted(rules, key=lambda r: _PRIORITY[r.reason])
+    ordered = sorted(rules, key=lambda r: PRIORITY[r.reason])
     expr = pl.when(ordered[0].fails).then(pl.lit(ordered[0].reason))
     for r in ordered[1:]:
         expr = expr.when(r.fails).then(pl.lit(r.reason))

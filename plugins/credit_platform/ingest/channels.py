@@ -37,7 +37,7 @@ from psycopg import sql
 from credit_platform import object_store
 from credit_platform.catalog.items import catalog
 from credit_platform.catalog.registry import Unit
-from credit_platform.clock import BEIJING
+from credit_platform.clock import BEIJING, TZ_NAME
 from credit_platform.landing.schema import SCHEMA
 from credit_platform.settings import Settings
 from credit_platform.standards.pii import redact_ids
@@ -197,7 +197,7 @@ def extract_frontend_db(s: Settings, unit: Unit) -> list[Extract]:
     with psycopg.connect(dsn) as conn:
         # a `timestamp` (no zone) column holds the unit's local time: compare and read it as Beijing time, not
         # in whatever zone the unit's server defaults to (the watermark is an instant)
-        conn.execute("set time zone 'Asia/Shanghai'")
+        conn.execute(f"set time zone '{TZ_NAME}'")
         for ob in unit.items:
             exists = conn.execute("select to_regclass(%s)", (f'fe_{unit.code}."{ob.item}"',)).fetchone()[0]
             if not exists:

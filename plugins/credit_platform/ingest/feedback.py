@@ -14,21 +14,8 @@ import polars as pl
 import xlsxwriter
 
 from credit_platform.catalog.items import Item
-
-FIX_ZH = {
-    "required_missing": "补充填写该字段",
-    "must_be_empty": "删除该字段的值",
-    "too_long": "精简内容至长度上限以内",
-    "invalid_format": "按规定格式填写",
-    "invalid_checksum": "核对代码，更正抄录错误",
-    "invalid_date": "填写真实存在的日期",
-    "invalid_number": "填写不小于0的数字",
-    "not_in_code_list": "按代码表取值",
-    "future_date": "核对日期，不得晚于报送日期",
-    "date_order": "核对日期先后顺序",
-    "duplicate_in_batch": "删除重复记录",
-}
-BATCH_FIX_ZH = "请按提示修正整个文件后重新上报"
+from credit_platform.gates.reasons import BATCH_FIX_ZH, FIX_ZH
+from credit_platform.gates.structure import ROW
 
 
 def _new_workbook() -> tuple[xlsxwriter.Workbook, io.BytesIO]:
@@ -47,15 +34,15 @@ def _write_rows(ws, rows) -> None:
 
 
 def workbook(item: Item, records: pl.DataFrame, problems: pl.DataFrame) -> bytes:
-    """records: __row + display values of the rejected records; problems: row, field, value, reason, message_zh."""
+    """records: ROW + display values of the rejected records; problems: row, field, value, reason, message_zh."""
     wb, buf = _new_workbook()
     notes = (problems.group_by("row", maintain_order=True)
              .agg(pl.col("message_zh").str.join("；").alias("note")) if problems.height else
              pl.DataFrame(schema={"row": pl.Int64, "note": pl.Utf8}))
-    joined = records.join(notes, left_on="__row", right_on="row", how="left").sort("__row")
+    joined = records.join(notes, left_on=ROW, right_on="row", how="left").sort(ROW)
     sheet = wb.add_worksheet("待修改记录")
     header = [f.name for f in item.fields] + ["原行号", "问题说明"]
-    body = joined.select([*item.codes, "__row", "note"]).iter_rows()
+    body = joined.select([*item.codes, ROW, "note"]).iter_rows()
     _write_rows(sheet, [header, *body])
     names = item.names
     problem_rows = (

@@ -7,15 +7,13 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
-import psycopg
-
 from credit_platform import object_store
 from credit_platform.catalog.items import catalog
 from credit_platform.catalog.registry import CHANNEL_ZH, registry
 from credit_platform.ingest import channels, landing_load, raw_zone
 from credit_platform.ingest.raw_zone import LandedBatch
 from credit_platform.ingest.staged_zone import GateOutcome, feedback_key, gate_and_stage, write_feedback
-from credit_platform.landing.schema import SCHEMA
+from credit_platform.landing import ledger
 from credit_platform.notify import notices
 from credit_platform.settings import Settings
 
@@ -41,13 +39,13 @@ def ingest_batch(s: Settings, landed: dict) -> dict:
     started = time.monotonic()
     landing_load.ensure_schema(s)
     out = None
-    if landing_load.already_loaded(s, batch.batch_id):
+    if ledger.already_loaded(s, batch.batch_id):
         status = "already_loaded"
     else:
         out = gate_and_stage(s, batch)
         status = landing_load.load(s, out, {"gate_s": round(out.seconds, 3),
                                                "total_s": round(time.monotonic() - started, 3)})
-    summary = ledger_row(s, batch.batch_id)
+    summary = ledger.ledger_row(s, batch.batch_id)
     summary["feedback_key"] = deliver_feedback(s, batch, summary, out)
     channels.confirm(s, batch.unit, landed["extract"], batch.batch_id)
     summary["load"] = status
@@ -66,19 +64,8 @@ def deliver_feedback(s: Settings, batch: LandedBatch, ledger: dict, out: GateOut
     out = out or gate_and_stage(s, batch)
     key = write_feedback(s, out)
     send_feedback_notice(s, batch, out.rows, out.rejected, out.batch_error, key)
-    with psycopg.connect(s.pg_dsn()) as conn:
-        conn.execute(f"update {SCHEMA}.batches set feedback_sent_at = now() where batch_id = %s"
-                     " and feedback_sent_at is null", (batch.batch_id,))
+    ledger.mark_feedback_sent(s, batch.batch_id)
     return key
-
-
-def ledger_row(s: Settings, batch_id: str) -> dict:
-    with psycopg.connect(s.pg_dsn()) as conn:
-        cur = conn.cursor(row_factory=psycopg.rows.dict_row)
-        row = cur.execute(f"select batch_id, unit_code, item_code, channel, rows, accepted, rejected, status,"
-                          f" batch_error_reason, feedback_sent_at is not null as feedback_sent"
-                          f" from {SCHEMA}.batches where batch_id = %s", (batch_id,)).fetchone()
-    return dict(row)
 
 
 def send_feedback_notice(s: Settings, batch: LandedBatch, rows: int, rejected: int, batch_error: dict | None,

@@ -20,7 +20,7 @@ import polars as pl
 from credit_platform import object_store
 from credit_platform.catalog.items import Catalog, Item, catalog
 from credit_platform.catalog.workdays import is_workday
-from credit_platform.gates.record_contract import Validated, _date_expr
+from credit_platform.gates.record_contract import Validated, date_expr
 from credit_platform.gates.structure import ROW
 from credit_platform.gates.validation import validate_file
 from credit_platform.ingest import feedback
@@ -95,7 +95,7 @@ def staged_frame(v: Validated, item: Item, batch: LandedBatch, id_key: str) -> p
         pl.lit(batch.received_at).alias("received_at"), pl.col("natural_key_hash"),
     ]
     if item.deadline:
-        lag = working_days_after(acc.select(_date_expr(item.deadline.from_)).to_series(), batch.received_date)
+        lag = working_days_after(acc.select(date_expr(item.deadline.from_)).to_series(), batch.received_date)
         acc = acc.with_columns(lag.alias("__lag"))
         exprs.append((pl.col("__lag") <= item.deadline.working_days).alias("on_time"))
     else:
@@ -110,7 +110,7 @@ def staged_frame(v: Validated, item: Item, batch: LandedBatch, id_key: str) -> p
         elif col.kind == "masked":
             exprs.append(masked(pl.col(f.code)).alias(col.name))
         elif f.type == "date":
-            exprs.append(_date_expr(f.code).alias(col.name))
+            exprs.append(date_expr(f.code).alias(col.name))
         else:
             exprs.append(pl.col(f.code).alias(col.name))
     return acc.select(exprs)

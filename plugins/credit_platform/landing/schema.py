@@ -8,6 +8,7 @@ their columns become `<code>_hash` (HMAC, for joins) and `<code>_masked` (for di
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from credit_platform.catalog.items import Catalog, FieldSpec, Item
 from credit_platform.catalog.workdays import OfficialCalendar, official_calendar
+from credit_platform.clock import TZ_NAME
 
 SCHEMA = "landing"
 
@@ -61,6 +63,20 @@ create index if not exists rejections_open on {SCHEMA}.rejections (unit_code, it
     where corrected_by_batch is null;
 """
 
+# Which migration step ran, when (landing.migrations); the catalog as last applied to each item's table.
+MIGRATIONS_DDL = f"""
+create table if not exists {SCHEMA}.migrations (
+    step text primary key,         -- "0007 administrative_penalty: add field CF_X"
+    applied_at timestamptz not null default now(),
+    checksum text not null         -- md5 of what the step did (its statements, or its change when it needs none)
+);
+create table if not exists {SCHEMA}.catalog_applied (
+    item_code text primary key,
+    state jsonb not null,          -- `item_state`: the item's fields as its landing table now holds them
+    applied_at timestamptz not null default now()
+);
+"""
+
 CHANNEL_STATE_DDL = f"""
 create table if not exists {SCHEMA}.extract_watermarks (
     unit_code text not null,
@@ -101,10 +117,10 @@ create table if not exists {SCHEMA}.calendar (
 -- Open rejections with their age in working days on China's official calendar (整改 tracking).
 create or replace view {SCHEMA}.open_rejections as
 select r.*,
-       (select c2.workday_seq from {SCHEMA}.calendar c2 where c2.day = (now() at time zone 'Asia/Shanghai')::date)
+       (select c2.workday_seq from {SCHEMA}.calendar c2 where c2.day = (now() at time zone '{TZ_NAME}')::date)
        - c1.workday_seq as age_working_days
 from {SCHEMA}.rejections r
-join {SCHEMA}.calendar c1 on c1.day = (r.received_at at time zone 'Asia/Shanghai')::date
+join {SCHEMA}.calendar c1 on c1.day = (r.received_at at time zone '{TZ_NAME}')::date
 where r.corrected_by_batch is null;
 """
 
@@ -181,28 +197,39 @@ def table_ddl(item: Item) -> str:
             f" using brin (received_at);\n")
 
 
-def all_ddl(cat: Catalog) -> str:
-    return LEDGER_DDL + CHANNEL_STATE_DDL + "\n".join(table_ddl(item) for item in cat.items.values())
+def _platform_ddl() -> str:
+    return LEDGER_DDL + MIGRATIONS_DDL + CHANNEL_STATE_DDL
 
 
 @cache
-def _this_module() -> bytes:
-    return Path(__file__).read_bytes()
+def _code_bytes() -> bytes:
+    from credit_platform.landing import migrations
+
+    return Path(__file__).read_bytes() + Path(migrations.__file__).read_bytes()
 
 
 def schema_version(cat: Catalog) -> str:
-    """The catalog's tables and this module's DDL and migration steps: any change to either is a new version
-    (re-applying an unchanged schema is harmless), so there is no version number to forget to bump."""
-    return hashlib.md5(all_ddl(cat).encode() + _this_module()).hexdigest()
+    """The catalog as the landing tables see it, and the code of this module and of the migrations: any change
+    is a new version, on which `ensure` looks for work (re-applying the platform DDL is harmless; catalog steps
+    run only when the catalog differs from what landing.catalog_applied recorded)."""
+    from credit_platform.landing import migrations
+
+    state = json.dumps({code: migrations.item_state(item, cat) for code, item in cat.items.items()},
+                       sort_keys=True, ensure_ascii=False)
+    return hashlib.md5(state.encode() + _code_bytes()).hexdigest()
 
 
 def ensure(conn, cat: Catalog) -> None:
     """Create or migrate the landing schema (idempotent). Every load calls this, so when the schema is already
     the current one it takes no lock at all: `create or replace view` and `create index if not exists` lock
-    as if they changed something, and would queue every load behind any long reader (a dbt build)."""
+    as if they changed something, and would queue every load behind any long reader (a dbt build).
+    The item tables follow the catalog by recorded migration steps (landing.migrations)."""
+    from credit_platform.landing import migrations  # it builds on this module's DDL
+
     version = schema_version(cat)
     if _applied_version(conn) != version:
         _apply(conn, cat)
+        migrations.migrate(conn, cat)
         conn.execute(f"insert into {SCHEMA}.schema_state (id, version) values (true, %s) on conflict (id)"
                      " do update set version = excluded.version, applied_at = now()", (version,))
     fill_calendar(conn)
@@ -216,7 +243,8 @@ def _applied_version(conn) -> str | None:
 
 
 def _apply(conn, cat: Catalog) -> None:
-    conn.execute(all_ddl(cat))
+    """The platform's own tables (ledger, channel state, calendar): idempotent DDL, additive columns."""
+    conn.execute(_platform_ddl())
     conn.execute(f"create table if not exists {SCHEMA}.schema_state (id boolean primary key check (id),"
                  " version text not null, applied_at timestamptz not null default now())")
     # landing tables created before the primary key was dropped (only when present: ALTER locks the table)
@@ -225,6 +253,13 @@ def _apply(conn, cat: Catalog) -> None:
             " and connamespace = %s::regnamespace and conname = any(%s)",
             (SCHEMA, [f"{i.table}_pkey" for i in cat.items.values()])).fetchall():
         conn.execute(f"alter table {table} drop constraint {table.split('.')[-1]}_pkey")
+    # item tables created before they had the BRIN index the warehouse's incremental build reads by
+    for (table,) in conn.execute(
+            "select c.relname from pg_class c where c.relnamespace = %s::regnamespace and c.relkind = 'r'"
+            " and c.relname = any(%s) and not exists (select 1 from pg_class i where i.relname = c.relname"
+            " || '_received_brin' and i.relnamespace = c.relnamespace)",
+            (SCHEMA, [i.table for i in cat.items.values()])).fetchall():
+        conn.execute(f"create index if not exists {table}_received_brin on {SCHEMA}.{table} using brin (received_at)")
     conn.execute(CALENDAR_DDL)
     # where `is_workday` comes from: chinesecalendar, contracts (calendar.yaml) or weekdays (no arrangement known)
     _add_column(conn, "calendar", "source", "text not null default 'chinesecalendar'")
@@ -235,10 +270,14 @@ def _apply(conn, cat: Catalog) -> None:
 
 
 def _add_column(conn, table: str, column: str, ddl: str, backfill: str | None = None) -> None:
-    """Only when missing: ALTER TABLE locks the table even when there is nothing to add."""
+    """A platform table's new column, as a recorded migration step `ledger: add column <table>.<column>`.
+    Only when missing: ALTER TABLE locks the table even when there is nothing to add."""
     if conn.execute("select 1 from information_schema.columns where table_schema = %s and table_name = %s"
                     " and column_name = %s", (SCHEMA, table, column)).fetchone():
         return
     conn.execute(f"alter table {SCHEMA}.{table} add column {column} {ddl}")
     if backfill:
         conn.execute(backfill)
+    conn.execute(f"insert into {SCHEMA}.migrations (step, checksum) values (%s, md5(%s)) on conflict (step) do"
+                 " update set applied_at = now(), checksum = excluded.checksum",
+                 (f"ledger: add column {table}.{column}", f"{ddl}\n{backfill or ''}"))

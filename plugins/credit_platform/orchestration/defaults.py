@@ -37,7 +37,9 @@ def dag_kwargs(**overrides) -> dict:
     """What every DAG of the platform shares; a DAG file adds its id, schedule, tags and doc."""
     import pendulum
 
-    return {"start_date": pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"), "catchup": False,
+    from credit_platform.clock import TZ_NAME
+
+    return {"start_date": pendulum.datetime(2026, 1, 1, tz=TZ_NAME), "catchup": False,
             "max_active_runs": 1, "default_args": DEFAULT_ARGS, **overrides}
 
 

@@ -1,6 +1,7 @@
 """Settings as seen from inside an Airflow task: endpoints and secrets come from Airflow connections.
 
-Outside Airflow (CLI, tests of pure functions) the CP_* environment is used directly.
+Outside Airflow (CLI, tests of pure functions) the CP_* environment is used directly. Outside the local runtime
+(CP_RUNTIME) a task refuses to start with a missing or demo secret (`Settings.require_secrets`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def task_settings() -> Settings:
     try:
         from airflow.sdk import BaseHook
     except ImportError:
-        return s
+        return s.require_secrets()
     changes: dict = {}
     try:
         pg = BaseHook.get_connection(WAREHOUSE_CONN_ID)
@@ -41,4 +42,4 @@ def task_settings() -> Settings:
                        s3_region=extra.get("region_name", s.s3_region))
     except Exception as err:  # noqa: BLE001
         log.warning("connection %s not usable (%s); using CP_S3_* settings", OBJECT_STORE_CONN_ID, type(err).__name__)
-    return dataclasses.replace(s, **changes)
+    return dataclasses.replace(s, **changes).require_secrets()

@@ -11,20 +11,20 @@ from __future__ import annotations
 import re
 
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_VALUE = {c: i for i, c in enumerate(USCC_CHARSET)}
-_USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
+USCC_VALUE = {c: i for i, c in enumerate(USCC_CHARSET)}
+USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
 USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
-_ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
-_ID_CHECK = "10X98765432"
+ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
+ID_CHECK = "10X98765432"
 ID_RE = re.compile(r"^\d{17}[\dX]$")
 
-_ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
+ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
 ORG_RE = re.compile(r"^[0-9A-Z]{8}-?[0-9X]$")
 
 
 def uscc_check_char(body17: str) -> str:
-    total = sum(_USCC_VALUE[c] * w for c, w in zip(body17, _USCC_WEIGHTS, strict=True))
+    total = sum(USCC_VALUE[c] * w for c, w in zip(body17, USCC_WEIGHTS, strict=True))
     return USCC_CHARSET[(31 - total % 31) % 31]
 
 
@@ -35,7 +35,7 @@ def uscc_status(code: str) -> str:
 
 
 def resident_id_check_char(body17: str) -> str:
-    return _ID_CHECK[sum(int(c) * w for c, w in zip(body17, _ID_WEIGHTS, strict=True)) % 11]
+    return ID_CHECK[sum(int(c) * w for c, w in zip(body17, ID_WEIGHTS, strict=True)) % 11]
 
 
 def resident_id_status(code: str) -> str:
@@ -50,7 +50,7 @@ def _org_value(c: str) -> int:
 
 
 def org_code_check_char(body8: str) -> str:
-    c = 11 - sum(_org_value(a) * w for a, w in zip(body8, _ORG_WEIGHTS, strict=True)) % 11
+    c = 11 - sum(_org_value(a) * w for a, w in zip(body8, ORG_WEIGHTS, strict=True)) % 11
     return "X" if c == 10 else "0" if c == 11 else str(c)
 
 
@@ -69,9 +69,3 @@ def make_uscc(body17: str) -> str:
 def make_resident_id(body17: str) -> str:
     return body17 + resident_id_check_char(body17)
 
-
-def mask_resident_id(code: str) -> str:
-    """2101**********123X: region prefix and last four only, for display."""
-    if len(code) < 8:
-        return "*" * len(code)
-    return code[:4] + "*" * (len(code) - 8) + code[-4:]

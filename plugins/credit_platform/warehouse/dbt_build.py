@@ -1,14 +1,23 @@
-"""Run dbt in-process (dbt's programmatic runner) against the warehouse named by the settings."""
+"""Run dbt in-process (dbt's programmatic runner) against the warehouse named by the settings.
+
+The credentials reach dbt through a profile written for this one invocation into a private temporary folder
+(mode 0600, removed afterwards), never through the worker's process environment, where every later task and
+every subprocess of the worker would see them.
+"""
 
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from credit_platform.settings import REPO_ROOT, Settings
+import yaml
 
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+from credit_platform.settings import Settings, dbt_project_dir
+
+PROFILE = "credit_platform"  # `profile:` of dbt_project.yml
 
 
 @dataclass
@@ -21,24 +30,32 @@ class DbtOutcome:
         return [r for r in self.results if r[1] not in {"success", "pass", "skipped"}]
 
 
-def dbt_env(s: Settings) -> dict[str, str]:
-    return {
-        "CP_PG_HOST": s.pg_host, "CP_PG_PORT": str(s.pg_port), "CP_PG_USER": s.pg_user,
-        "CP_PG_PASSWORD": s.pg_password, "CP_PG_DATABASE": s.pg_database,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
+def profile(s: Settings, project_dir: Path | None = None) -> dict:
+    """dbt_project/profiles.yml (threads, schema, timeouts: the one home of those) with the connection of `s`."""
+    project_dir = project_dir or dbt_project_dir()
+    doc = yaml.safe_load((project_dir / "profiles.yml").read_text(encoding="utf-8"))
+    target = doc[PROFILE]["target"]
+    output = {k: v for k, v in doc[PROFILE]["outputs"][target].items()
+              if k not in {"host", "port", "user", "password", "dbname"}}
+    output.update(host=s.pg_host, port=s.pg_port, user=s.pg_user, password=s.pg_password, dbname=s.pg_database)
+    return {PROFILE: {"target": target, "outputs": {target: output}}}
 
 
 def run(s: Settings, args: list[str]) -> DbtOutcome:
     from dbt.cli.main import dbtRunner
 
-    os.environ.update(dbt_env(s))
     started = time.monotonic()
-    # --quiet: dbt's per-node lines stay in its log file (CP_HOME/dbt-logs); failures come back in the outcome
-    res = dbtRunner().invoke([
-        "--quiet", *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(s.home / "dbt-target"), "--log-path", str(s.home / "dbt-logs"),
-    ])
+    project_dir = dbt_project_dir()
+    with tempfile.TemporaryDirectory(prefix="cp-dbt-profile-") as profiles_dir:  # mode 0700
+        fd = os.open(Path(profiles_dir) / "profiles.yml", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            yaml.safe_dump(profile(s, project_dir), fh)
+        # --quiet: dbt's per-node lines stay in its log file (CP_HOME/dbt-logs); failures come back in the outcome
+        res = dbtRunner().invoke([
+            "--quiet", "--no-send-anonymous-usage-stats", *args, "--project-dir", str(project_dir),
+            "--profiles-dir", profiles_dir, "--target-path", str(s.home / "dbt-target"),
+            "--log-path", str(s.home / "dbt-logs"),
+        ])
     results: list[tuple[str, str]] = []
     if res.exception is not None:
         raise RuntimeError(f"dbt {' '.join(args)} could not run: {res.exception}")

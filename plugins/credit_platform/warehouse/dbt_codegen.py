@@ -17,13 +17,13 @@ import yaml
 from credit_platform.catalog.items import Catalog, Item, catalog
 from credit_platform.catalog.registry import Registry, registry
 from credit_platform.landing.schema import SCHEMA, Column, item_columns
-from credit_platform.settings import REPO_ROOT
+from credit_platform.settings import dbt_project_dir
 
-DBT_DIR = REPO_ROOT / "dbt_project"
-GENERATED_DIR = DBT_DIR / "models" / "staging" / "landing"
-ITEM_MARTS_DIR = DBT_DIR / "models" / "marts" / "items"
-SEEDS_DIR = DBT_DIR / "seeds" / "reference"
-MACROS_DIR = DBT_DIR / "macros" / "generated"
+# inside the dbt project
+GENERATED_SUBDIR = Path("models") / "staging" / "landing"
+ITEM_MARTS_SUBDIR = Path("models") / "marts" / "items"
+SEEDS_SUBDIR = Path("seeds") / "reference"
+MACROS_SUBDIR = Path("macros") / "generated"
 HEADER = ("# GENERATED from contracts/ by `credit-platform contracts generate` — do not edit by hand.\n"
           "# A test fails when this file is stale.\n")
 
@@ -73,7 +73,7 @@ def sources_yaml(cat: Catalog) -> str:
                                       "description": "Records that passed the catalog contracts, one table per item,"
                                                      " and the ledger tables of the landing schema.",
                                       "tables": tables}]}
-    return HEADER + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120)
+    return HEADER + yaml.dump(doc, Dumper=_PlainDumper, allow_unicode=True, sort_keys=False, width=120)
 
 
 SQL_HEADER = ("-- GENERATED from contracts/ by `credit-platform contracts generate` — do not edit by hand.\n"
@@ -107,6 +107,17 @@ STANDARD_COLUMNS: list[tuple[str, str, str | None, str]] = [
 PROVENANCE = ["batch_id", "row_no", "unit_code", "channel", "received_at", "natural_key_hash", "on_time"]
 PROVENANCE_TYPES = {"batch_id": "text", "row_no": "integer", "unit_code": "text", "channel": "text",
                     "received_at": "timestamp with time zone", "natural_key_hash": "text", "on_time": "boolean"}
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """No anchors or aliases: every column shows its own allowed values, readable without YAML tricks."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
+def _dump(doc: dict) -> str:
+    return HEADER + yaml.dump(doc, Dumper=_PlainDumper, allow_unicode=True, sort_keys=False, width=120)
 
 
 def _value_columns(item: Item) -> list[Column]:
@@ -173,7 +184,7 @@ def staging_yaml(cat: Catalog) -> str:
             "data_tests": [{"credit_same_rows_as": {"arguments": {"source_table": item.table}}}],
             "columns": columns,
         })
-    return HEADER + yaml.safe_dump({"version": 2, "models": models}, allow_unicode=True, sort_keys=False, width=120)
+    return _dump({"version": 2, "models": models})
 
 
 GOLDEN_COLUMNS: list[tuple[str, str, str]] = [
@@ -225,7 +236,7 @@ def item_marts_yaml(cat: Catalog) -> str:
             "data_tests": [{"credit_copies_add_up": {"arguments": {"item_code": item.code}}}],
             "columns": columns,
         })
-    return HEADER + yaml.safe_dump({"version": 2, "models": models}, allow_unicode=True, sort_keys=False, width=120)
+    return _dump({"version": 2, "models": models})
 
 
 def _csv(header: list[str], rows: list[list]) -> str:
@@ -240,7 +251,7 @@ def _csv(header: list[str], rows: list[list]) -> str:
     return buf.getvalue()
 
 
-def seed_files(cat: Catalog, reg: Registry) -> dict[Path, str]:
+def seed_files(cat: Catalog, reg: Registry) -> dict[str, str]:
     units = [[u.code, u.name_zh, u.level, u.region, u.uscc, u.supervising_office,
               " ".join(u.channel_names), " ".join(o.item for o in u.items)] for u in reg.units.values()]
     offices = [[o.code, o.name_zh, o.level, o.region, o.uscc, o.parent] for o in reg.offices.values()]
@@ -258,13 +269,12 @@ def seed_files(cat: Catalog, reg: Registry) -> dict[Path, str]:
                                "subject_types", "update_frequency", "deadline_working_days", "deadline_from",
                                "natural_key"], items),
     }
-    out = {SEEDS_DIR / f"{name}.csv": _csv(h, rows) for name, (h, rows) in seeds.items()}
+    out = {f"{name}.csv": _csv(h, rows) for name, (h, rows) in seeds.items()}
     doc = {"version": 2, "seeds": [
         {"name": name, "description": f"GENERATED from contracts/ ({name}); read through its dim_ model.",
          "config": {"column_types": {c: ("integer" if c == "deadline_working_days" else "text") for c in h}}}
         for name, (h, _rows) in seeds.items()]}
-    out[SEEDS_DIR / "_reference__seeds.yml"] = HEADER + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False,
-                                                                        width=120)
+    out["_reference__seeds.yml"] = _dump(doc)
     return out
 
 
@@ -278,24 +288,27 @@ def catalog_macro(cat: Catalog) -> str:
             f"{{% macro catalog_stateful_items() %}}{{{{ return({stateful!r}) }}}}{{% endmacro %}}\n")
 
 
-def generated(cat: Catalog | None = None, reg: Registry | None = None) -> dict[Path, str]:
+def generated(cat: Catalog | None = None, project_dir: Path | None = None,
+              reg: Registry | None = None) -> dict[Path, str]:
     cat = cat or catalog()
     reg = reg or registry()
-    out = {GENERATED_DIR / "_landing__sources.yml": sources_yaml(cat)}
+    root = project_dir or dbt_project_dir()
+    staging, marts = root / GENERATED_SUBDIR, root / ITEM_MARTS_SUBDIR
+    out = {staging / "_landing__sources.yml": sources_yaml(cat)}
     for item in cat.items.values():
-        out[GENERATED_DIR / f"stg_landing__{item.code}.sql"] = staging_sql(item)
-        out[ITEM_MARTS_DIR / f"fct_{item.code}.sql"] = item_mart_sql(item)
-    out[GENERATED_DIR / "_stg_landing__models.yml"] = staging_yaml(cat)
-    out[ITEM_MARTS_DIR / "_fct_items.yml"] = item_marts_yaml(cat)
-    out.update(seed_files(cat, reg))
-    out[MACROS_DIR / "catalog_items.sql"] = catalog_macro(cat)
+        out[staging / f"stg_landing__{item.code}.sql"] = staging_sql(item)
+        out[marts / f"fct_{item.code}.sql"] = item_mart_sql(item)
+    out[staging / "_stg_landing__models.yml"] = staging_yaml(cat)
+    out[marts / "_fct_items.yml"] = item_marts_yaml(cat)
+    out.update({root / SEEDS_SUBDIR / name: text for name, text in seed_files(cat, reg).items()})
+    out[root / MACROS_SUBDIR / "catalog_items.sql"] = catalog_macro(cat)
     return out
 
 
-def write_all(cat: Catalog | None = None, reg: Registry | None = None) -> list[Path]:
+def write_all(cat: Catalog | None = None, reg: Registry | None = None, project_dir: Path | None = None) -> list[Path]:
     out = []
-    files = generated(cat, reg)
-    for path in orphaned(files):
+    files = generated(cat, project_dir, reg)
+    for path in orphaned(files, project_dir):
         path.unlink()
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -304,15 +317,18 @@ def write_all(cat: Catalog | None = None, reg: Registry | None = None) -> list[P
     return out
 
 
-GENERATED_GLOBS = [(GENERATED_DIR, "stg_landing__*.sql"), (ITEM_MARTS_DIR, "fct_*.sql"), (SEEDS_DIR, "*.csv")]
+GENERATED_GLOBS = [(GENERATED_SUBDIR, "stg_landing__*.sql"), (ITEM_MARTS_SUBDIR, "fct_*.sql"), (SEEDS_SUBDIR, "*.csv")]
 
 
-def orphaned(files: dict[Path, str]) -> list[Path]:
+def orphaned(files: dict[Path, str], project_dir: Path | None = None) -> list[Path]:
     """Generated files of an item no longer in the catalog."""
-    return [p for d, pattern in GENERATED_GLOBS if d.exists() for p in sorted(d.glob(pattern)) if p not in files]
+    project_dir = project_dir or dbt_project_dir()
+    return [p for sub, pattern in GENERATED_GLOBS if (project_dir / sub).exists()
+            for p in sorted((project_dir / sub).glob(pattern)) if p not in files]
 
 
-def stale_files(cat: Catalog | None = None, reg: Registry | None = None) -> list[str]:
-    files = generated(cat, reg)
+def stale_files(cat: Catalog | None = None, project_dir: Path | None = None, reg: Registry | None = None) -> list[str]:
+    project_dir = project_dir or dbt_project_dir()
+    files = generated(cat, project_dir, reg)
     bad = [p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
-    return [str(p.relative_to(REPO_ROOT) if p.is_relative_to(REPO_ROOT) else p) for p in bad + orphaned(files)]
+    return [str(p.relative_to(project_dir.parent)) for p in bad + orphaned(files, project_dir)]
