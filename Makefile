@@ -8,7 +8,7 @@ export UV_PYTHON := $(PYTHON)
 # Use uv from PATH when present, else bootstrap it with pip into .tools/.
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 
-.PHONY: install demo test lint bench services-up services-down services-status airflow clean
+.PHONY: install demo test lint bench up down status services-up services-down services-status airflow clean
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools && .tools/bin/pip install -q "uv==$(UV_VERSION)"
@@ -32,6 +32,16 @@ bench: install
 	$(UV) run --frozen credit-platform bench ingest
 	$(UV) run --frozen credit-platform bench contracts
 
+# The whole platform as local services: PostgreSQL, S3, source stand-ins, Airflow (README: "Run it as services").
+up: install
+	.venv/bin/credit-platform up
+
+down:
+	@if [ -x .venv/bin/credit-platform ]; then .venv/bin/credit-platform down; else echo "nothing to stop (no .venv)"; fi
+
+status: install
+	.venv/bin/credit-platform status
+
 services-up: install
 	$(UV) run --frozen credit-platform services up
 
@@ -41,8 +51,7 @@ services-down: install
 services-status: install
 	$(UV) run --frozen credit-platform services status
 
-airflow: install
-	$(UV) run --frozen credit-platform airflow standalone
+airflow: up
 
-clean: services-down
+clean: down
 	rm -rf .platform .venv .tools

@@ -1,12 +1,16 @@
 """Ingestion DAGs, one per source unit in contracts/registry/units.yaml (`ingest__<unit>`).
 
 Each run pulls the unit's channels, lands every extract in the raw zone, then gates, stages and loads each
-batch exactly once (mapped over batches), updating the landing-table Assets the warehouse build listens to.
+batch exactly once (mapped over batches, each labelled `<item> · <batch>`). A load that put rows into landing
+emits the Asset event of that item's landing table only (through the unit's AssetAlias: the items a run
+loads are known at run time), which triggers the warehouse build.
 """
 
 from __future__ import annotations
 
-from airflow.sdk import dag, task
+from datetime import timedelta
+
+from airflow.sdk import Asset, AssetAlias, dag, get_current_context, task
 from airflow.timetables.trigger import CronTriggerTimetable, MultipleCronTriggerTimetable
 
 from credit_platform.catalog.registry import CHANNEL_ZH, Unit, registry
@@ -17,9 +21,20 @@ from credit_platform.orchestration.defaults import dag_kwargs
 
 def _timetable(unit: Unit):
     crons = sorted({c.schedule for c in unit.channels})
+    # run_immediately=0: a DAG unpaused between two ticks waits for the next one (never a missed one)
     if len(crons) == 1:
-        return CronTriggerTimetable(crons[0], timezone=TZ_NAME)
-    return MultipleCronTriggerTimetable(*crons, timezone=TZ_NAME)
+        return CronTriggerTimetable(crons[0], timezone=TZ_NAME, run_immediately=timedelta(0))
+    return MultipleCronTriggerTimetable(*crons, timezone=TZ_NAME, run_immediately=timedelta(0))
+
+
+def landing_alias(unit: Unit) -> AssetAlias:
+    """What a load declares: the assets behind it are the items the run loaded (`landing_assets`)."""
+    return AssetAlias(name=f"landing__{unit.code}")
+
+
+def landing_assets(unit: Unit) -> list[Asset]:
+    """Every landing Asset a unit's loads can emit an event for."""
+    return [landing_asset(ob.item) for ob in unit.items]
 
 
 def build(unit: Unit):
@@ -43,12 +58,18 @@ def build(unit: Unit):
         def collect(per_channel: list[list[dict]]) -> list[dict]:
             return [b for batches in per_channel for b in batches]
 
-        @task(outlets=[landing_asset(ob.item) for ob in unit.items], max_active_tis_per_dagrun=2)
-        def load(landed: dict) -> dict:
+        @task(outlets=[landing_alias(unit)], max_active_tis_per_dagrun=2, map_index_template="{{ load_label }}")
+        def load(landed: dict, *, outlet_events=None) -> dict:
             from credit_platform.ingest.pipeline import ingest_batch
             from credit_platform.orchestration.runtime import task_settings
 
-            return ingest_batch(task_settings(), landed)
+            batch = landed["batch"]
+            get_current_context()["load_label"] = f"{batch['item']} · {batch['batch_id']}"
+            summary = ingest_batch(task_settings(), landed)
+            if summary["load"] == "loaded" and summary["accepted"]:
+                outlet_events[landing_alias(unit)].add(landing_asset(batch["item"]), extra={
+                    "batch": batch["batch_id"], "unit": unit.code, "accepted": summary["accepted"]})
+            return summary
 
         # one static extract task per channel (channels are known when the DAG is parsed)
         per_channel = [extract.override(task_id=f"extract__{c.channel}")(c.channel) for c in unit.channels]

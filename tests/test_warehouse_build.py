@@ -14,7 +14,11 @@ def test_triggered_by_every_landing_asset_not_the_clock(airflow_db):
     names = {a.name for a in dag.timetable.asset_condition.objects}
     assert names == {f"landing.{code}" for code in catalog().items}
     # every asset an ingest DAG updates is one the build listens to
-    produced = {o.name for u in ingest.registry().units.values() for t in ingest.build(u).tasks for o in t.outlets}
+    # (a load declares its unit's AssetAlias and emits, through it, the Asset of the item it loaded)
+    units = list(ingest.registry().units.values())
+    assert all({o.name for t in ingest.build(u).tasks for o in t.outlets} == {ingest.landing_alias(u).name}
+               for u in units)
+    produced = {a.name for u in units for a in ingest.landing_assets(u)}
     assert produced and produced <= names
 
 

@@ -17,15 +17,17 @@ from credit_platform.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Public credit data platform (公共信用信息平台).")
 services_app = typer.Typer(no_args_is_help=True, help="Local PostgreSQL and S3 servers (127.0.0.1 only).")
-airflow_app = typer.Typer(no_args_is_help=True, help="The local Airflow (SQLite metadata DB under CP_HOME).")
+airflow_app = typer.Typer(no_args_is_help=True, help="The local Airflow (metadata in the embedded PostgreSQL).")
+sources_app = typer.Typer(no_args_is_help=True, help="Stand-ins for the source units' own systems (local only).")
 app.add_typer(services_app, name="services")
 app.add_typer(airflow_app, name="airflow")
+app.add_typer(sources_app, name="sources")
 
 
 def _print_status(rows: list[services.ServiceStatus]) -> None:
     for st in rows:
         state = "running" if st.running else "stopped"
-        typer.echo(f"{st.name:<9} {state:<8} pid={st.pid or '-':<8} {st.address:<22} {st.detail}")
+        typer.echo(f"{st.name:<22} {state:<8} pid={st.pid or '-':<8} {st.address:<22} {st.detail}")
 
 
 @services_app.command("up")
@@ -50,6 +52,51 @@ def services_status() -> None:
     _print_status(services.status(Settings.from_env()))
 
 
+@app.command("up")
+def platform_up() -> None:
+    """The whole local platform as services: PostgreSQL, S3, the source stand-ins and Airflow."""
+    s = Settings.from_env()
+    try:
+        rows = services.platform_up(s)
+    except services.ServiceError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
+    _print_status(rows)
+    typer.echo(f"Airflow UI: http://127.0.0.1:{airflow_env.api_port()}/  (stop everything: make down)")
+
+
+@app.command("down")
+def platform_down() -> None:
+    """Stop every process `up` (or the demo, or the tests) started under CP_HOME, by pid."""
+    stopped = services.down(Settings.from_env())
+    typer.echo("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+
+
+@app.command("status")
+def platform_status() -> None:
+    """What runs where (and Airflow's own health view when its API server is up)."""
+    s = Settings.from_env()
+    rows = services.platform_status(s)
+    _print_status(rows)
+    if any(st.name == "airflow-api-server" and st.running for st in rows):
+        try:
+            health = services.airflow_health(s)
+        except OSError as err:
+            typer.echo(f"airflow health: not answering ({err})")
+            return
+        typer.echo("airflow health: " + ", ".join(f"{k}={v.get('status')}" for k, v in health.items()))
+
+
+@sources_app.command("serve")
+def sources_serve() -> None:
+    """Serve the units' API stand-in on CP_SOURCE_API_BASE in the foreground (`make up` runs it)."""
+    from credit_platform.dev import simulated_sources
+
+    s = Settings.from_env()
+    typer.echo(f"source API stand-in on {s.source_api_base}")
+    simulated_sources.api_server(s).serve_forever()  # SIGTERM (make down) ends the process
+
+
 def _airflow(args: list[str], s: Settings) -> int:
     env = {**os.environ, **airflow_env.airflow_environ(s)}
     return subprocess.call([airflow_env.airflow_bin(), *args], env=env)
@@ -62,13 +109,59 @@ def airflow_init() -> None:
     typer.echo(f"AIRFLOW_HOME={Settings.from_env().airflow_home}")
 
 
-@airflow_app.command("test", context_settings={"allow_extra_args": True})
-def airflow_test(dag_id: str, logical_date: str = typer.Argument(None)) -> None:
-    """Run one DAG with `airflow dags test` against the local services."""
+@airflow_app.command("test")
+def airflow_test(dag_id: str, logical_date: str = typer.Argument(None, help="ISO date-time; default now")) -> None:
+    """Run one DAG now, in this process (`dag.test()`), against the local services: the platform's log lines
+    (INFO), then one line per task."""
+    import logging
+
     s = Settings.from_env()
     services.up(s)
     airflow_env.migrate(s)
-    raise typer.Exit(_airflow(["dags", "test", dag_id, *([logical_date] if logical_date else [])], s))
+    airflow_env.apply(s)  # Airflow's own logging at WARNING; the platform's lines below at INFO
+    from airflow.dag_processing.dagbag import DagBag
+
+    from credit_platform.dev.dag_runner import run_dag
+    from credit_platform.settings import REPO_ROOT
+
+    bag = DagBag(dag_folder=str(REPO_ROOT / "dags"))
+    if dag_id not in bag.dags:
+        typer.echo(f"error: no DAG {dag_id!r} in dags/ (e.g. {', '.join(sorted(bag.dags)[:3])}, …)", err=True)
+        raise typer.Exit(64)
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("  %(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    platform_log = logging.getLogger("credit_platform")
+    platform_log.addHandler(handler)
+    platform_log.setLevel(logging.INFO)
+    platform_log.propagate = False  # Airflow's root handler filters at WARNING
+    when = None
+    if logical_date:
+        import pendulum
+
+        when = pendulum.parse(logical_date, tz="Asia/Shanghai")
+    run_dag(bag.dags[dag_id], when)
+    run = airflow_env.last_run(s, dag_id)
+    if run is None:
+        typer.echo(f"{dag_id}: no run was recorded", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"== {dag_id} run {run.run_id}: {run.state}")
+    for ti in run.tasks:
+        label = f"{ti.task_id}[{ti.label}]" if ti.label else ti.task_id
+        typer.echo(f"  {label:<72} {ti.state or 'none':<16} {ti.seconds:>7.1f}s")
+    raise typer.Exit(0 if run.state == "success" else 1)
+
+
+@airflow_app.command("backfill")
+def airflow_backfill(
+    dag_id: str,
+    from_date: str = typer.Option(..., "--from", help="first day, YYYY-MM-DD (Asia/Shanghai)"),
+    to_date: str = typer.Option(..., "--to", help="last day, YYYY-MM-DD"),
+) -> None:
+    """Create the runs a DAG missed between two days (catchup is off); the running scheduler (`make up`)
+    executes them, oldest first."""
+    s = Settings.from_env()
+    raise typer.Exit(_airflow(["backfill", "create", "--dag-id", dag_id, "--from-date", from_date,
+                               "--to-date", to_date], s))
 
 
 @airflow_app.command("env")
@@ -80,13 +173,66 @@ def airflow_print_env() -> None:
         typer.echo(f"export {key}={shlex.quote(value)}")
 
 
-@airflow_app.command("standalone")
-def airflow_standalone() -> None:
-    """Scheduler, DAG processor, triggerer and the UI on http://127.0.0.1:58080 (see README for binds)."""
+inbox_app = typer.Typer(no_args_is_help=True, help="The S3 inbox units upload their batch files to.")
+app.add_typer(inbox_app, name="inbox")
+
+
+@inbox_app.command("drop")
+def inbox_drop(
+    unit: str = typer.Argument(..., help="unit code, e.g. ln_hurd"),
+    file: Path = typer.Argument(..., help="CSV, XLSX or JSONL batch file", exists=True, dir_okay=False),
+    item: str = typer.Option(..., "--item", help="catalog item code the file holds"),
+) -> None:
+    """Put a file into a unit's inbox as its clerk's upload would (s3://inbox/<unit>/<item>/<file>); the unit's
+    ingest DAG picks it up on its next run."""
+    from credit_platform.catalog.items import CatalogError
+    from credit_platform.catalog.registry import registry
+    from credit_platform.dev.simulated_sources import drop_in_inbox
+
+    try:
+        u = registry().unit(unit)
+    except (CatalogError, KeyError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(64) from None
+    items = [ob.item for ob in u.items]
+    if item not in items:
+        typer.echo(f"error: {unit} does not report {item!r}; it reports: {', '.join(items)}", err=True)
+        raise typer.Exit(64)
+    if "batch_file" not in {c.channel for c in u.channels}:
+        typer.echo(f"error: {unit} has no batch_file channel (it sends by "
+                   f"{', '.join(c.channel for c in u.channels)}), so nothing reads its inbox", err=True)
+        raise typer.Exit(64)
     s = Settings.from_env()
     services.up(s)
-    airflow_env.migrate(s)
-    raise typer.Exit(_airflow(["standalone"], s))
+    key = drop_in_inbox(s, unit, item, file.name, file.read_bytes())
+    typer.echo(f"s3://{s.bucket('inbox')}/{key}  (run it now: credit-platform airflow test ingest__{unit})")
+
+
+@app.command()
+def uscc(
+    code: str = typer.Argument(..., help="18 characters to check, or the first 17 to complete"),
+) -> None:
+    """Check a unified social credit code (统一社会信用代码, GB 32100-2015), or compute its check character from
+    the first 17 characters."""
+    from credit_platform.standards.identifiers import USCC_CHARSET, USCC_RE, make_uscc, uscc_check_char, uscc_status
+
+    shape = f"18 characters: 2 registration + 6 region digits + 10 of {USCC_CHARSET}, the last one the check"
+    code = code.strip().upper()
+    if len(code) == 17:
+        if not USCC_RE.match(code + "0"):
+            typer.echo(f"error: {code} cannot start a USCC ({shape})", err=True)
+            raise typer.Exit(2)
+        typer.echo(make_uscc(code))
+        return
+    status = uscc_status(code)
+    if status == "ok":
+        typer.echo(f"{code}: ok")
+        return
+    if status == "invalid_checksum":
+        typer.echo(f"{code}: wrong check character {code[17]!r}, expected {uscc_check_char(code[:17])!r}")
+    else:
+        typer.echo(f"{code}: not a USCC ({shape})")
+    raise typer.Exit(2)
 
 
 @app.command()
@@ -201,6 +347,18 @@ def contracts_check() -> None:
     except (CatalogError, SettingsError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
+    from credit_platform.notify.targets import masked, url_problem
+
+    contacts = [(f"office {o.code}", c) for o in reg.offices.values() for c in o.contacts]
+    contacts += [(f"unit {u.code}", c) for u in reg.units.values() for c in u.contacts]
+    bad = [f"{who} contact {c.name_zh} ({c.role}): {masked(c.url)} — {problem}"
+           for who, c in contacts if (problem := url_problem(c.url))]
+    bad += [f"CP_NOTIFY_URLS: {masked(u)} — {problem}" for u in Settings.from_env().notify_urls
+            if (problem := url_problem(u))]
+    if bad:
+        typer.echo("error: notice URLs apprise cannot use (docs/contracts.md, adding a source unit):\n  "
+                   + "\n  ".join(bad), err=True)
+        raise typer.Exit(1)
     typer.echo(f"catalog: {len(cat.items)} items; registry: {len(reg.units)} units, {len(reg.offices)} offices; "
                f"holiday arrangements in calendar.yaml: {', '.join(map(str, sorted(years))) or 'none'}")
     if stale:

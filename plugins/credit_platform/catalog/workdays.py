@@ -3,8 +3,9 @@
 The maintained `chinesecalendar` package is the source. The State Council publishes each year's arrangement
 (国务院办公厅关于部分节假日安排的通知) in late autumn and the package follows some weeks later, so for a year
 it does not cover yet the credit office enters the published arrangement in `contracts/calendar.yaml`. A year
-in neither counts weekdays and logs a warning once: deadlines and rejection ages in it are approximate until
-one of the two is updated (`landing.calendar.source` says which days are).
+in neither counts weekdays and says so once: when a deadline falls in it (`is_workday`), or when the landing
+calendar table is rewritten (landing.schema.fill_calendar lists the years). Deadlines and rejection ages in
+it are approximate until one of the two is updated (`landing.calendar.source` says which days are).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def load_arrangements(contracts_dir: Path | None = None) -> dict[int, Arrangemen
 
 
 @cache
-def _warn_year(year: int) -> None:
+def warn_year(year: int) -> None:
     log.warning("no official holiday arrangement for %s (chinesecalendar nor contracts/calendar.yaml); "
                 "counting weekdays for that year", year)
 
@@ -84,8 +85,7 @@ class OfficialCalendar:
             pass
         if d.year in self._off:
             return d in self._on[d.year] or (d.weekday() < 5 and d not in self._off[d.year]), "contracts"
-        _warn_year(d.year)
-        return d.weekday() < 5, "weekdays"
+        return d.weekday() < 5, "weekdays"  # the caller says so: once per year used, or once per table
 
 
 @cache
@@ -95,7 +95,10 @@ def official_calendar() -> OfficialCalendar:
 
 @cache
 def is_workday(d: date) -> bool:
-    return official_calendar().day(d)[0]
+    workday, source = official_calendar().day(d)
+    if source == "weekdays":
+        warn_year(d.year)
+    return workday
 
 
 def add_working_days(start: date, n: int) -> date:

@@ -97,6 +97,8 @@ def feed(s: Settings, today: date | None = None, seed: int = 7) -> Fed:
                     _deliver(s, unit.code, "online_fill", ob.item, [twin], rng, today)
                     fed.duplicate_groups.setdefault(twin["record_id"], []).append(f"{unit.code}/online_fill")
                     fed.duplicates += 1
+                    fed.records += 1  # a record fed like any other: the ledger counts it on its channel
+                    fed.by_channel["online_fill"] = fed.by_channel.get("online_fill", 0) + 1
             if unit.code.endswith("_platform") and ob.item == "administrative_penalty" and provincial_penalties:
                 # the city platform forwards decisions a provincial unit already reported (多头报送)
                 # at most 4 reports of one decision in all (2–4 is what the inspection found)

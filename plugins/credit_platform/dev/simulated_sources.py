@@ -94,11 +94,16 @@ class _ApiHandler(BaseHTTPRequestHandler):
         pass
 
 
-def start_api_server(s: Settings) -> ThreadingHTTPServer:
-    """The source units' API on CP_SOURCE_API_BASE (127.0.0.1), in a background thread."""
+def api_server(s: Settings) -> ThreadingHTTPServer:
+    """The source units' API on CP_SOURCE_API_BASE (127.0.0.1), bound but not yet serving."""
     url = urlparse(s.source_api_base)
     handler = type("ApiHandler", (_ApiHandler,), {"settings": s})
-    server = ThreadingHTTPServer((url.hostname or "127.0.0.1", url.port or 80), handler)
+    return ThreadingHTTPServer((url.hostname or "127.0.0.1", url.port or 80), handler)
+
+
+def start_api_server(s: Settings) -> ThreadingHTTPServer:
+    """The API stand-in in a background thread of this process (tests)."""
+    server = api_server(s)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

@@ -13,7 +13,7 @@ from credit_platform.catalog.registry import CHANNEL_ZH, registry
 from credit_platform.ingest import channels, landing_load, raw_zone
 from credit_platform.ingest.raw_zone import LandedBatch
 from credit_platform.ingest.staged_zone import GateOutcome, feedback_key, gate_and_stage, write_feedback
-from credit_platform.landing import ledger
+from credit_platform.landing import ledger as landing_ledger
 from credit_platform.notify import notices
 from credit_platform.settings import Settings
 
@@ -39,16 +39,19 @@ def ingest_batch(s: Settings, landed: dict) -> dict:
     started = time.monotonic()
     landing_load.ensure_schema(s)
     out = None
-    if ledger.already_loaded(s, batch.batch_id):
+    if landing_ledger.already_loaded(s, batch.batch_id):
         status = "already_loaded"
     else:
         out = gate_and_stage(s, batch)
         status = landing_load.load(s, out, {"gate_s": round(out.seconds, 3),
                                                "total_s": round(time.monotonic() - started, 3)})
-    summary = ledger.ledger_row(s, batch.batch_id)
+    summary = landing_ledger.ledger_row(s, batch.batch_id)
     summary["feedback_key"] = deliver_feedback(s, batch, summary, out)
     channels.confirm(s, batch.unit, landed["extract"], batch.batch_id)
     summary["load"] = status
+    log.info("load batch=%s item=%s rows=%s accepted=%s rejected=%s status=%s seconds=%.2f", batch.batch_id,
+             batch.item, summary["rows"], summary["accepted"], summary["rejected"],
+             summary["status"] if status == "loaded" else status, time.monotonic() - started)
     return summary
 
 
@@ -64,7 +67,7 @@ def deliver_feedback(s: Settings, batch: LandedBatch, ledger: dict, out: GateOut
     out = out or gate_and_stage(s, batch)
     key = write_feedback(s, out)
     send_feedback_notice(s, batch, out.rows, out.rejected, out.batch_error, key)
-    ledger.mark_feedback_sent(s, batch.batch_id)
+    landing_ledger.mark_feedback_sent(s, batch.batch_id)
     return key
 
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
+from credit_platform import clock
 from credit_platform.catalog.items import Catalog, FieldSpec, Item
 from credit_platform.catalog.workdays import OfficialCalendar, official_calendar
 from credit_platform.clock import TZ_NAME
+
+log = logging.getLogger(__name__)
 
 SCHEMA = "landing"
 
@@ -144,6 +148,12 @@ def fill_calendar(conn, cal: OfficialCalendar | None = None) -> None:
                         f" from {SCHEMA}.calendar").fetchone()[0]
     if have == hashlib.md5(text.encode()).hexdigest():
         return
+    # Said when the table is (re)written, not by every process that checks it; and only for the years up to
+    # the next one: later arrangements are not published yet by anyone (landing.calendar.source says so).
+    due = sorted({d.year for d, _w, _q, src in rows if src == "weekdays" and d.year <= clock.today().year + 1})
+    if due:
+        log.warning("landing.calendar: no official holiday arrangement for %s (chinesecalendar nor "
+                    "contracts/calendar.yaml); counting weekdays there", ", ".join(map(str, due)))
     conn.execute(f"delete from {SCHEMA}.calendar")
     with conn.cursor().copy(f"copy {SCHEMA}.calendar (day, is_workday, workday_seq, source) from stdin") as cp:
         for r in rows:

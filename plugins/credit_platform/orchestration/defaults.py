@@ -35,12 +35,10 @@ DEFAULT_ARGS = {
 
 def dag_kwargs(**overrides) -> dict:
     """What every DAG of the platform shares; a DAG file adds its id, schedule, tags and doc."""
-    import pendulum
-
-    from credit_platform.clock import TZ_NAME
-
-    return {"start_date": pendulum.datetime(2026, 1, 1, tz=TZ_NAME), "catchup": False,
-            "max_active_runs": 1, "default_args": DEFAULT_ARGS, **overrides}
+    # No start_date: with one, Airflow (catchup off) runs the latest past interval as soon as a DAG is unpaused,
+    # and that run takes whatever a unit had dropped for the next one. Without it the cron timetables wait
+    # for the next tick (run_immediately=timedelta(0) in the ingest DAGs). Past days: `airflow backfill`.
+    return {"catchup": False, "max_active_runs": 1, "default_args": DEFAULT_ARGS, **overrides}
 
 
 def interval_day(context) -> date:
