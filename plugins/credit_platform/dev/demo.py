@@ -158,6 +158,8 @@ def run(s: Settings) -> int:
     print(f"  warehouse_build: {wh.state}")
     if wh.state == "success":
         demo_history.summary(s)
+    from credit_platform.dev import demo_reminders
+    demo_reminders.run(s)
     heading("per source unit, today's batches (landing.batches)")
     adds_up = reconcile(fed, unit_table(s))
     object_store_summary(s)

@@ -55,14 +55,14 @@ def ingest_batch(s: Settings, landed: dict) -> dict:
     return summary
 
 
-def deliver_feedback(s: Settings, batch: LandedBatch, ledger: dict, out: GateOutcome | None) -> str | None:
+def deliver_feedback(s: Settings, batch: LandedBatch, row: dict, out: GateOutcome | None) -> str | None:
     """Write the unit's feedback workbook and tell the unit, once per batch with problems, recorded in the
     ledger (`feedback_sent_at`): a task that died after the load sends it on its retry (re-gating the raw
     batch, which gives the same outcome) instead of never. At least once: a death between the notice and
     the record sends it twice."""
-    if not (ledger["rejected"] or ledger["batch_error_reason"]):
+    if not (row["rejected"] or row["batch_error_reason"]):
         return None
-    if ledger["feedback_sent"]:
+    if row["feedback_sent"]:
         return feedback_key(batch)
     out = out or gate_and_stage(s, batch)
     key = write_feedback(s, out)

@@ -303,6 +303,9 @@ def generated(cat: Catalog | None = None, project_dir: Path | None = None,
     out[marts / "_fct_items.yml"] = item_marts_yaml(cat)
     out.update({root / SEEDS_SUBDIR / name: text for name, text in seed_files(cat, reg).items()})
     out[root / MACROS_SUBDIR / "catalog_items.sql"] = catalog_macro(cat)
+    from credit_platform.warehouse import obligation_seed  # the reminders stage's obligations (fct_obligations)
+
+    out[root / obligation_seed.SEED_SUBPATH] = obligation_seed.seed_csv(cat)
     return out
 
 
