@@ -71,9 +71,18 @@ def build(unit: Unit):
                     "batch": batch["batch_id"], "unit": unit.code, "accepted": summary["accepted"]})
             return summary
 
+        @task
+        def retry_feedback() -> list[dict]:
+            """Feedback notices of earlier batches that could not be delivered, sent again after their backoff."""
+            from credit_platform.ingest.pipeline import retry_feedback
+            from credit_platform.orchestration.runtime import task_settings
+
+            return retry_feedback(task_settings(), unit.code)
+
         # one static extract task per channel (channels are known when the DAG is parsed)
         per_channel = [extract.override(task_id=f"extract__{c.channel}")(c.channel) for c in unit.channels]
         load.expand(landed=collect(per_channel))
+        retry_feedback()
 
     return ingest()
 

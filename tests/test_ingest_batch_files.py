@@ -43,9 +43,12 @@ def test_batch_file_lands_gates_loads_and_feeds_back(env, dags, tmp_path):
     fb = [o.object_name for o in c.list_objects(s.bucket("feedback"), prefix="ln_hurd/", recursive=True)]
     assert len(fb) == 1 and fb[0].endswith("问题数据清单.xlsx")
     wb = openpyxl.load_workbook(io.BytesIO(object_store.get(c, s.bucket("feedback"), fb[0])))
-    assert wb.sheetnames == ["待修改记录", "问题数据清单"]
-    assert [c.value for c in wb["问题数据清单"][1]] == ["行号", "字段", "原值", "问题说明", "修改要求"]
-    assert wb["待修改记录"].max_row == rejected + 1
+    assert wb.sheetnames == ["待修改记录", "问题数据清单", "说明"]
+    assert [c.value for c in wb["问题数据清单"][1]] == ["记录编号", "原文件行号", "字段", "原值", "问题说明", "修改要求"]
+    # duplicates need no correction: they are not among the records to correct
+    dups = q(s, "select count(distinct row_no) from landing.rejections where batch_id = %s"
+                " and resolution = 'duplicate'", bid)[0][0]
+    assert wb["待修改记录"].max_row == rejected - dups + 1
 
     notices = [json.loads(p.read_text()) for p in s.outbox_dir.glob("*ln_hurd*.json")]
     assert any(bid in n["body"] and "问题数据清单" in n["body"] for n in notices)

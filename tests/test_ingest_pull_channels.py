@@ -158,4 +158,5 @@ def test_a_front_end_table_missing_a_required_column_is_one_clear_batch_error(en
                   " and channel = 'frontend_db'")[0][0]
     assert "CF_WFXW" in detail
     told = [json.loads(p.read_text(encoding="utf-8")) for p in set(s.outbox_dir.glob("*.json")) - earlier]
-    assert any("接口对接（前置机）报送的行政处罚信息数据未能读取" in n["body"] and "CF_WFXW" in n["body"] for n in told)
+    assert any("接口对接（前置机）报送的行政处罚信息（数据表 fe_ln_emergency.administrative_penalty）未能读取"
+               in n["body"] and "CF_WFXW" in n["body"] for n in told)

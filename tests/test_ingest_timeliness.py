@@ -26,11 +26,10 @@ def test_timeliness_is_measured_in_working_days(env, dags):
         ("辽农罚〔2026〕1号", True), ("辽农罚〔2026〕2号", False)]
 
 
-def test_working_days_follow_the_official_calendar():
+def test_deadlines_follow_the_official_calendar():
+    from credit_platform.ingest.staged_zone import deadlines
 
-    from credit_platform.ingest.staged_zone import working_days_after
-
-    # National Day 2026: Oct 1-7 off, Saturday Oct 10 worked: (Sep 29, Oct 10] holds Sep 30, Oct 8, 9, 10.
-    # Weekday arithmetic would count 8 (Sep 30, Oct 1, 2, 5, 6, 7, 8, 9).
-    lag = working_days_after(pl.Series([date(2026, 9, 29), date(2026, 10, 9), None]), date(2026, 10, 10))
-    assert lag.to_list() == [4, 1, None]
+    # National Day 2026: Oct 1-7 off, Saturday Oct 10 worked: 4 working days after Sep 29 are Sep 30, Oct 8, 9, 10.
+    # Weekday arithmetic would give Oct 5.
+    due = deadlines(pl.Series([date(2026, 9, 29), date(2026, 10, 9), None]), 4)
+    assert due.to_list() == [date(2026, 10, 10), date(2026, 10, 14), None]

@@ -26,7 +26,7 @@ FIX_ZH = {
     "not_in_code_list": "按代码表取值",
     "future_date": "核对日期，不得晚于报送日期",
     "date_order": "核对日期先后顺序",
-    "duplicate_in_batch": "删除重复记录",
+    "duplicate_in_batch": "无需修改：已按重复报送登记，请勿再次报送",
 }
 
 # Whole-batch reasons (gate 0); their messages are gates.messages.BATCH_MESSAGES_ZH.

@@ -19,7 +19,7 @@ from pandera.errors import SchemaErrors
 from credit_platform.catalog.items import Catalog, CodeList, Condition, FieldSpec, Item, catalog
 from credit_platform.gates.normalize import blank_rows, normalize, to_half_width
 from credit_platform.gates.reasons import PRIORITY
-from credit_platform.gates.structure import ROW
+from credit_platform.gates.structure import REF, ROW
 from credit_platform.standards.identifiers import (
     ID_CHECK,
     ID_RE,
@@ -350,6 +350,8 @@ def validate_frame(item: Item, raw: pl.DataFrame, received_on: date, row_offset:
     if missing:  # optional columns absent from the file: treat as empty (gate 0 already rejected required ones)
         raw = raw.with_columns([pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing])
     df = normalize(raw.select(item.codes), item.fields)
+    if REF in raw.columns:  # a returned feedback workbook: each row's 记录编号 travels beside the fields
+        df = df.with_columns(raw.get_column(REF).cast(pl.Utf8).str.strip_chars().replace("", None).alias(REF))
     row_numbers = (rows.cast(pl.Int64).alias(ROW) if rows is not None
                    else pl.int_range(row_offset + 1, row_offset + df.height + 1, dtype=pl.Int64).alias(ROW))
     df = df.with_columns(row_numbers, pl.lit(received_on).alias(RECEIVED))

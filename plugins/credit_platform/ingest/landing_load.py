@@ -1,5 +1,6 @@
 """Load a gated batch into PostgreSQL exactly once: staged rows (COPY), the ledger row and the rejections
-in one transaction; then close the earlier rejections this batch corrects. The ledger SQL is landing.ledger.
+in one transaction, which also closes the earlier rejections this batch corrects (ingest/corrections.py).
+The ledger SQL is landing.ledger.
 
 A batch already in `landing.batches` is skipped, so a rerun changes nothing. `rows = accepted + rejected`
 is asserted here and enforced by a check constraint.
@@ -10,10 +11,10 @@ from __future__ import annotations
 import io
 
 import polars as pl
-import psycopg
 
 from credit_platform import object_store
 from credit_platform.catalog.items import Catalog, catalog
+from credit_platform.ingest import corrections
 from credit_platform.ingest.staged_zone import GateOutcome
 from credit_platform.landing import ledger
 from credit_platform.landing import schema as landing_schema
@@ -54,29 +55,24 @@ def load(s: Settings, out: GateOutcome, timings: dict | None = None, cat: Catalo
         for frame in frames:
             copy_frame(conn, f"{SCHEMA}.{item.table}", frame.select(columns))
             copied += frame.height
-            keys.append(frame.get_column("natural_key_hash"))
+            keys.append(frame.select("row_no", "natural_key_hash"))
         if copied != out.accepted:
             raise RuntimeError(f"batch {b.batch_id}: staged {copied} rows but {out.accepted} were accepted")
         rej = out.rejections
         if rej is not None and rej.height:
+            # a duplicate of an earlier row of the batch is recorded as such and closed by that row at once:
+            # nothing to correct (all its field problems included: the record itself is reported once already)
+            dup = rej.join(out.duplicates.unique("row"), on="row", how="left").get_column("first_row")
+            is_dup = dup.is_not_null()
             ledger.insert_rejections(conn, rej.select(
                 pl.lit(b.batch_id).alias("batch_id"), pl.col("row").alias("row_no"),
                 pl.col("field").alias("field_code"), "reason", "message_zh", "natural_key_hash",
                 pl.lit(b.unit).alias("unit_code"), pl.lit(b.item).alias("item_code"),
-                pl.lit(b.received_at).alias("received_at")))
-        _close_corrected(conn, b, keys)
+                pl.lit(b.received_at).alias("received_at"),
+                pl.when(is_dup).then(pl.lit(b.batch_id)).alias("corrected_by_batch"),
+                pl.when(is_dup).then(pl.lit(b.received_at)).alias("corrected_at"),
+                dup.alias("corrected_by_row"),
+                pl.when(is_dup).then(pl.lit("duplicate")).alias("resolution")))
+        rejected_rows = [] if rej is None else rej.get_column("row").unique().to_list()
+        corrections.close_corrected(conn, b, corrections.accepted_keys(keys), out.refs, rejected_rows)
     return "loaded"
-
-
-def _close_corrected(conn: psycopg.Connection, b, keys: list[pl.Series]) -> None:
-    """A valid record with the same natural key from the same unit, arriving later, corrects a rejection.
-
-    The unit's open rejections are few; the batch's keys are already in memory: match them here rather than
-    make the landing table carry an index for this lookup (it would cost every load ≈ 20% of its time)."""
-    open_keys = ledger.open_rejection_keys(conn, b.unit, b.item, b.batch_id, b.received_at)
-    if not open_keys or not keys:
-        return
-    candidates = pl.Series(open_keys, dtype=pl.Utf8)
-    corrected = candidates.filter(candidates.is_in(pl.concat(keys).implode())).to_list()
-    if corrected:
-        ledger.close_rejections(conn, b.unit, b.item, b.batch_id, b.received_at, corrected)

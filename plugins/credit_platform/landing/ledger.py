@@ -47,26 +47,45 @@ def insert_batch(conn: psycopg.Connection, row: dict) -> None:
 
 def insert_rejections(conn: psycopg.Connection, rejections: pl.DataFrame) -> None:
     """rejections: batch_id, row_no, field_code, reason, message_zh, natural_key_hash, unit_code, item_code,
-    received_at."""
+    received_at, and for duplicates already closed: corrected_by_batch, corrected_at, corrected_by_row,
+    resolution."""
     copy_frame(conn, f"{SCHEMA}.rejections", rejections)
 
 
-def open_rejection_keys(conn: psycopg.Connection, unit: str, item: str, batch_id: str, received_at) -> list[str]:
-    """Natural-key hashes of the unit's open rejections of the item received up to this batch (not its own)."""
-    return [k for (k,) in conn.execute(
-        f"select distinct natural_key_hash from {SCHEMA}.rejections where unit_code = %s and item_code = %s"
-        f" and corrected_by_batch is null and batch_id <> %s and received_at <= %s and natural_key_hash is not null",
-        (unit, item, batch_id, received_at)).fetchall()]
+def open_rejection_records(conn: psycopg.Connection, unit: str, item: str, batch_id: str,
+                           received_at) -> list[tuple[str, int, str | None]]:
+    """The unit's open rejected records of the item received up to this batch (not its own), one per
+    (batch, row) with its natural-key hash, the most recent first (ingest.corrections matches them)."""
+    return conn.execute(
+        f"select batch_id, row_no, max(natural_key_hash) from {SCHEMA}.rejections where unit_code = %s"
+        f" and item_code = %s and corrected_by_batch is null and batch_id <> %s and received_at <= %s"
+        f" group by batch_id, row_no order by max(received_at) desc, batch_id, row_no",
+        (unit, item, batch_id, received_at)).fetchall()
 
 
-def close_rejections(conn: psycopg.Connection, unit: str, item: str, batch_id: str, received_at,
-                     keys: list[str]) -> None:
-    """Mark the open rejections with these natural keys corrected by `batch_id`."""
-    conn.execute(
-        f"update {SCHEMA}.rejections set corrected_by_batch = %s, corrected_at = %s"
-        f" where unit_code = %s and item_code = %s and corrected_by_batch is null and batch_id <> %s"
-        f" and received_at <= %s and natural_key_hash = any(%s)",
-        (batch_id, received_at, unit, item, batch_id, received_at, keys))
+def close_records(conn: psycopg.Connection, batch_id: str, received_at,
+                  closes: list[tuple[str, int, int, str]]) -> None:
+    """Close rejected records (all their field rejections): (old batch, old row, closing row, resolution)."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"update {SCHEMA}.rejections set corrected_by_batch = %s, corrected_by_row = %s, corrected_at = %s,"
+            f" resolution = %s where batch_id = %s and row_no = %s and corrected_by_batch is null",
+            [(batch_id, new_row, received_at, resolution, old_batch, old_row)
+             for old_batch, old_row, new_row, resolution in closes])
+
+
+def referenced_batch(s: Settings, unit: str, item: str, prefix: str) -> tuple[str, str, set[int]] | None:
+    """The batch with rejections a 记录编号's prefix names (batch id, raw key, its rejected rows), if exactly one."""
+    with connect(s) as conn:
+        found = conn.execute(
+            f"select batch_id, raw_key from {SCHEMA}.batches where unit_code = %s and item_code = %s"
+            f" and batch_id like %s and rejected > 0", (unit, item, prefix + "%")).fetchall()
+        if len(found) != 1:
+            return None
+        batch_id, raw_key = found[0]
+        rows = {r for (r,) in conn.execute(f"select distinct row_no from {SCHEMA}.rejections where batch_id = %s",
+                                           (batch_id,)).fetchall()}
+    return batch_id, raw_key, rows
 
 
 def ledger_row(s: Settings, batch_id: str) -> dict:
@@ -79,7 +98,8 @@ def ledger_row(s: Settings, batch_id: str) -> dict:
     return dict(row)
 
 
-def mark_feedback_sent(s: Settings, batch_id: str) -> None:
+def mark_feedback_sent(s: Settings, batch_id: str, sent_at=None) -> None:
+    """Only once the notice was delivered (notify.delivery), at the time it was."""
     with connect(s) as conn:
-        conn.execute(f"update {SCHEMA}.batches set feedback_sent_at = now() where batch_id = %s"
-                     " and feedback_sent_at is null", (batch_id,))
+        conn.execute(f"update {SCHEMA}.batches set feedback_sent_at = coalesce(%s, now()) where batch_id = %s"
+                     " and feedback_sent_at is null", (sent_at, batch_id))

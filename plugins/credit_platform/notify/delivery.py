@@ -144,18 +144,21 @@ def deliver(s: Settings, notice: Notice, now: datetime | None = None) -> Deliver
 
 
 def retry_due(s: Settings, now: datetime | None = None,
-              targets_for: Callable[[str], tuple[str, ...]] | None = None) -> list[DeliveryResult]:
-    """Retry every failed notice whose backoff has passed. Targets are not stored in clear, so they are resolved
-    again for the recipient (`targets_for`, default: CP_NOTIFY_URLS or the outbox); a notice whose stored masked
-    targets differ from the resolved ones is left for its own caller to retry, never sent somewhere else."""
+              targets_for: Callable[[str], tuple[str, ...]] | None = None, recipient: str | None = None,
+              kind: str | None = None) -> list[DeliveryResult]:
+    """Retry every failed notice whose backoff has passed (of one recipient / kind when given). Targets are not
+    stored in clear, so they are resolved again for the recipient (`targets_for`, default: CP_NOTIFY_URLS or the
+    outbox); a notice whose stored masked targets differ from the resolved ones is left for its own caller to
+    retry, never sent somewhere else."""
     targets_for = targets_for or (lambda recipient: default_targets(s, recipient))
     with psycopg.connect(s.pg_dsn()) as conn:
         with conn.transaction():
             ensure_schema(conn)
         now = now or _db_now(conn)
         due = conn.cursor(row_factory=dict_row).execute(
-            f"select * from {SCHEMA}.notices where status = 'failed' and next_attempt_at <= %s order by key",
-            (now,)).fetchall()
+            f"select * from {SCHEMA}.notices where status = 'failed' and next_attempt_at <= %s"
+            " and (%s::text is null or recipient = %s) and (%s::text is null or kind = %s) order by key",
+            (now, recipient, recipient, kind, kind)).fetchall()
     results = []
     for row in due:
         targets = targets_for(row["recipient"])
