@@ -19,7 +19,7 @@ from rich.table import Table
 from credit_platform import clock, object_store
 from credit_platform.catalog.items import catalog
 from credit_platform.catalog.registry import Unit, registry
-from credit_platform.dev import airflow_env, services
+from credit_platform.dev import airflow_env, demo_reports, services
 from credit_platform.ingest import landing_load
 from credit_platform.settings import ZONES, Settings
 
@@ -160,13 +160,14 @@ def run(s: Settings) -> int:
         demo_history.summary(s)
     from credit_platform.dev import demo_reminders
     demo_reminders.run(s)
+    reports_ok = demo_reports.run(s)
     heading("per source unit, today's batches (landing.batches)")
     adds_up = reconcile(fed, unit_table(s))
     object_store_summary(s)
     heading(f"notices (outbox {s.outbox_dir})")
     files = sorted(s.outbox_dir.glob("*.json"))
     print(f"  {len(files)} notices; newest: {files[-1].name if files else '-'}")
-    ok = not failed and wh.state == "success" and adds_up
+    ok = not failed and wh.state == "success" and adds_up and reports_ok
     heading(f"done in {time.monotonic() - started:.0f}s: {n} ingest DAG runs"
             + ("" if ok else f"; FAILED: {failed or ''} warehouse_build={wh.state} totals add up={adds_up}"))
     print("  the platform as services, with the scheduler and the UI: make up (stop everything: make down)")
