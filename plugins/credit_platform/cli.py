@@ -187,20 +187,25 @@ app.add_typer(contracts_app, name="contracts")
 @contracts_app.command("check")
 def contracts_check() -> None:
     """Load and cross-check contracts/ and verify generated files are current."""
+    from credit_platform.catalog.indicators import load_indicators
     from credit_platform.catalog.items import CatalogError, load_catalog
     from credit_platform.catalog.registry import load_registry
     from credit_platform.catalog.workdays import load_arrangements
+    from credit_platform.reports import dbt_seeds
     from credit_platform.warehouse import dbt_codegen
 
     try:
         cat = load_catalog()
         reg = load_registry(cat=cat)
         years = load_arrangements()
+        ind = load_indicators()
     except CatalogError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
-    stale = dbt_codegen.stale_files(cat)
+    stale = dbt_codegen.stale_files(cat) + dbt_seeds.stale_files()
     typer.echo(f"catalog: {len(cat.items)} items; registry: {len(reg.units)} units, {len(reg.offices)} offices; "
+               f"indicators: {len(ind.indicators)} (correction window {ind.correction_window_working_days}"
+               f" working days); "
                f"holiday arrangements in calendar.yaml: {', '.join(map(str, sorted(years))) or 'none'}")
     if stale:
         typer.echo("stale generated files (run `credit-platform contracts generate`): " + ", ".join(stale), err=True)
@@ -210,9 +215,10 @@ def contracts_check() -> None:
 @contracts_app.command("generate")
 def contracts_generate() -> None:
     """Write the dbt sources and tests generated from the catalog."""
+    from credit_platform.reports import dbt_seeds
     from credit_platform.warehouse import dbt_codegen
 
-    for path in dbt_codegen.write_all():
+    for path in dbt_codegen.write_all() + dbt_seeds.write_all():
         typer.echo(f"wrote {path}")
 
 
