@@ -65,8 +65,11 @@ def sources_yaml(cat: Catalog) -> str:
 
 
 def generated(cat: Catalog | None = None) -> dict[Path, str]:
+    from credit_platform.warehouse import obligation_seed
+
     cat = cat or catalog()
-    return {GENERATED_DIR / "_landing__sources.yml": sources_yaml(cat)}
+    return {GENERATED_DIR / "_landing__sources.yml": sources_yaml(cat),
+            obligation_seed.SEED_PATH: obligation_seed.seed_csv(cat)}
 
 
 def write_all(cat: Catalog | None = None) -> list[Path]:
