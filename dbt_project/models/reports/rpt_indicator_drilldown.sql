@@ -37,6 +37,15 @@ unit_rows as (
            coalesce('corrected_by:' || r.corrected_by_batch, 'open') || ' due:' || r.correction_due_on
     from rej as r join p on p.period = r.period
     where not r.duplicate_only
+    union all
+    select 'completeness', unit_code, to_char(due_date, 'YYYY-MM'), item_code, first_batch.batch_id, null, 1,
+           status = 'met', true, obligation_id || ' ' || status || ' due:' || due_date
+    from {{ ref('fct_obligations') }} as o
+    left join lateral (
+        select min(b.batch_id) as batch_id from {{ source('ledger', 'batches') }} as b
+        where b.unit_code = o.unit_code and b.item_code = o.item_code and b.received_at = o.first_received_at
+    ) as first_batch on true
+    where o.is_due
 )
 select indicator, 'unit'::text as subject_type, unit_code as subject_code, period, unit_code, item_code, batch_id,
        row_no, records, in_numerator, in_denominator, detail

@@ -11,7 +11,7 @@ sums as (
            '{{ pt }}'::text as period_type, {{ period }} as period,
            sum(received) as received, sum(accepted) as accepted, sum(timed) as timed, sum(on_time) as on_time,
            sum(correction_due) as correction_due, sum(corrected_in_window) as corrected_in_window,
-           sum(repeats) as repeats
+           sum(repeats) as repeats, sum(obligations_due) as obligations_due, sum(obligations_met) as obligations_met
     from c join u on u.unit_code = c.unit_code join p on p.period = c.period
     {%- if st == 'city' %}
     where u.city_code in (select city_code from {{ ref('rpt_cities') }})
@@ -34,6 +34,9 @@ long as (
            correction_due from sums
     union all
     select subject_type, subject_code, subject_name, period_type, period, 'duplication', repeats, received from sums
+    union all
+    select subject_type, subject_code, subject_name, period_type, period, 'completeness', obligations_met,
+           obligations_due from sums
 ),
 valued as (
     select l.*, d.name_zh as indicator_name, d.higher_is_better, d.flag_above, d.sort_order,

@@ -5,7 +5,7 @@ sent as (
     from {{ source('ledger', 'batches') }}
 )
 select p.period, o.unit_code, u.unit_name, u.city_code, u.office_code, o.item_code, o.frequency
-from {{ ref('rpt_unit_items') }} as o
+from {{ ref('obligation_schedule') }} as o
 join {{ ref('rpt_units') }} as u on u.unit_code = o.unit_code
 cross join p
 where o.item_code in ('serious_dishonesty_list', 'serious_gov_dishonesty', 'serious_judicial_dishonesty')

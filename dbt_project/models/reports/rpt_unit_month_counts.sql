@@ -20,6 +20,13 @@ records as (
     from {{ ref('rpt_ledger_records') }}
     group by 1, 2
 ),
+obligations as (  -- 完整率: an obligation belongs to the month it falls due in (fct_obligations, reminders stage)
+    select unit_code, to_char(due_date, 'YYYY-MM') as period,
+           count(*) filter (where is_due) as obligations_due,
+           count(*) filter (where is_due and status = 'met') as obligations_met
+    from {{ ref('fct_obligations') }}
+    group by 1, 2
+),
 rejected as (
     select r.unit_code, r.period,
            count(*) filter (where not r.duplicate_only) as correction_due,
@@ -41,9 +48,12 @@ select u.unit_code, p.period,
        coalesce(j.correction_due, 0) as correction_due,
        coalesce(j.corrected_in_window, 0) as corrected_in_window,
        coalesce(r.accepted_repeats, 0) + coalesce(j.rejected_repeats, 0) as repeats,
-       coalesce(r.repeats_of_other_units, 0) as repeats_of_other_units
+       coalesce(r.repeats_of_other_units, 0) as repeats_of_other_units,
+       coalesce(o.obligations_due, 0) as obligations_due,
+       coalesce(o.obligations_met, 0) as obligations_met
 from {{ ref('rpt_units') }} as u
 cross join periods as p
 left join batches as b on b.unit_code = u.unit_code and b.period = p.period
 left join records as r on r.unit_code = u.unit_code and r.period = p.period
 left join rejected as j on j.unit_code = u.unit_code and j.period = p.period
+left join obligations as o on o.unit_code = u.unit_code and o.period = p.period

@@ -1,4 +1,4 @@
-"""dbt seeds generated from contracts/ for the report models: the registry (units, offices, obligations,
+"""dbt seeds generated from contracts/ for the report models: the registry (units, offices,
 cities) and the indicator definitions, and a macro naming the catalog's landing tables (the ledger models union
 them). Never edited by hand; `credit-platform contracts check` fails when stale."""
 
@@ -42,7 +42,6 @@ def generated(reg: Registry | None = None, ind: Indicators | None = None) -> dic
     units = [[u.code, u.name_zh, u.level, u.region, city_of(u.region), reg.regions[city_of(u.region)],
               u.supervising_office] for u in reg.units.values()]
     offices = [[o.code, o.name_zh, o.level, o.region] for o in reg.offices.values()]
-    obligations = [[u.code, ob.item, ob.frequency] for u in reg.units.values() for ob in u.items]
     cities = [[code, name] for code, name in reg.regions.items() if code != PROVINCE and code.endswith("00")]
     defs = [[i.code, i.name_zh, i.weight, "" if i.flag_above is None else i.flag_above,
              str(i.higher_is_better).lower(), n] for n, i in enumerate(ind.indicators, 1)]
@@ -54,7 +53,6 @@ def generated(reg: Registry | None = None, ind: Indicators | None = None) -> dic
         SEED_DIR / "rpt_units.csv": _csv(["unit_code", "unit_name", "level", "region_code", "city_code",
                                           "city_name", "office_code"], units),
         SEED_DIR / "rpt_offices.csv": _csv(["office_code", "office_name", "level", "region_code"], offices),
-        SEED_DIR / "rpt_unit_items.csv": _csv(["unit_code", "item_code", "frequency"], obligations),
         SEED_DIR / "rpt_cities.csv": _csv(["city_code", "city_name"], cities),
         SEED_DIR / "rpt_indicator_defs.csv": _csv(["indicator", "name_zh", "weight", "flag_above",
                                                    "higher_is_better", "sort_order"], defs),
