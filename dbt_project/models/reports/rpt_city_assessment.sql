@@ -2,7 +2,7 @@
 -- city's source units, weighted (contracts/indicators.yaml city_assessment) into one composite and ranked.
 -- A part without a figure this month is left out and the other weight counts fully.
 with params as (select * from {{ ref('rpt_parameters') }}),
-gov as (select * from {{ ref('rpt_gov_case_summary') }} where dimension = 'city'),
+gov as (select * from {{ ref('rpt_gov_case_summary') }} where scope = 'all' and dimension = 'city'),
 dq as (select * from {{ ref('rpt_scores') }} where subject_type = 'city' and period_type = 'month'),
 joined as (
     select g.period, g.dim_value as city_code, g.dim_name as city_name,
