@@ -42,7 +42,7 @@ def _insert(conn, masked_id: str) -> None:
 def test_dbt_source_tests_pass_on_valid_rows_and_catch_a_clear_id(landing, settings):
     _insert(landing, "2101**********0010")
     ok = dbt_build.build(settings, ["source:landing.administrative_penalty"])
-    assert ok.success and len(ok.results) > 20
+    assert ok.success and len(ok.results) > 5
     landing.execute("delete from landing.administrative_penalty")
     _insert(landing, "210102198001010010")
     bad = dbt_build.build(settings, ["source:landing.administrative_penalty"])

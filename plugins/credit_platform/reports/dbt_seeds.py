@@ -33,8 +33,14 @@ def _csv(header: list[str], rows: list[list]) -> str:
 
 
 def _macro(cat: Catalog) -> str:
-    tables = ", ".join(f"'{i.table}'" for i in cat.items.values())
-    return (f"{{# {HEADER} #}}\n{{% macro catalog_item_tables() %}}{{{{ return([{tables}]) }}}}{{% endmacro %}}\n")
+    """Each landing table with the column holding a record's state (role case_status), if any: a new state of a
+    case is a new fact, not a repeat (重复报送)."""
+    entries = []
+    for i in cat.items.values():
+        state = i.by_role("case_status")
+        entries.append(f"{{'table': '{i.table}', 'state': {repr(state.code.lower()) if state else 'none'}}}")
+    return (f"{{# {HEADER} #}}\n{{% macro catalog_item_tables() %}}{{{{ return([{', '.join(entries)}]) }}}}"
+            "{% endmacro %}\n")
 
 
 def generated(reg: Registry | None = None, ind: Indicators | None = None) -> dict[Path, str]:

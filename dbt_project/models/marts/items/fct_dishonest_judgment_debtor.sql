@@ -1,0 +1,4 @@
+-- GENERATED from contracts/ by `credit-platform contracts generate` — do not edit by hand.
+-- A test fails when this file is stale.
+-- 失信被执行人信息: one row per fact (golden record), rule in docs/warehouse.md.
+{{ golden_record('dishonest_judgment_debtor', ['sx_bzxr_mc', 'sx_bzxr_lb', 'sx_shxym', 'sx_zjhm_hash', 'sx_zjhm_masked', 'sx_frdb', 'sx_zxfy', 'sx_sf', 'sx_zxyjwh', 'sx_larq', 'sx_ah', 'sx_zczxyjdw', 'sx_yw', 'sx_lxqk', 'sx_sxqx', 'sx_fbrq']) }}

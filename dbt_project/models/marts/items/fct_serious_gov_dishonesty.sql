@@ -1,0 +1,4 @@
+-- GENERATED from contracts/ by `credit-platform contracts generate` — do not edit by hand.
+-- A test fails when this file is stale.
+-- 严重政务失信认定信息: one row per fact (golden record), rule in docs/warehouse.md.
+{{ golden_record('serious_gov_dishonesty', ['zwsx_ztmc', 'zwsx_ztdm', 'zwsx_qhdm', 'zwsx_sxxw', 'zwsx_rdyj', 'zwsx_rdwsh', 'zwsx_rdjg', 'zwsx_rdjgdm', 'zwsx_rdrq', 'zwsx_cjcs', 'zwsx_yxqz', 'zwsx_sjly', 'zwsx_sjlydm']) }}

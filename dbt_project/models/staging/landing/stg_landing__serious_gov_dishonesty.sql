@@ -1,0 +1,38 @@
+-- GENERATED from contracts/ by `credit-platform contracts generate` — do not edit by hand.
+-- A test fails when this file is stale.
+-- 严重政务失信认定信息: landing rows typed, catalog names, provenance kept, role columns added.
+select
+    'serious_gov_dishonesty'::text as item_code,
+    batch_id,
+    row_no,
+    unit_code,
+    channel,
+    received_at,
+    natural_key_hash,
+    on_time,
+    (received_at at time zone 'Asia/Shanghai')::date as received_date,
+    zwsx_ztmc::text as zwsx_ztmc,
+    zwsx_ztdm::text as zwsx_ztdm,
+    zwsx_qhdm::text as zwsx_qhdm,
+    zwsx_sxxw::text as zwsx_sxxw,
+    zwsx_rdyj::text as zwsx_rdyj,
+    zwsx_rdwsh::text as zwsx_rdwsh,
+    zwsx_rdjg::text as zwsx_rdjg,
+    zwsx_rdjgdm::text as zwsx_rdjgdm,
+    zwsx_rdrq::date as zwsx_rdrq,
+    zwsx_cjcs::text as zwsx_cjcs,
+    zwsx_yxqz::date as zwsx_yxqz,
+    zwsx_sjly::text as zwsx_sjly,
+    zwsx_sjlydm::text as zwsx_sjlydm,
+    zwsx_rdrq::date as decision_date,
+    zwsx_rdwsh::text as document_no,
+    zwsx_ztmc::text as subject_name,
+    null::text as subject_category,
+    zwsx_ztdm::text as subject_uscc,
+    null::text as subject_person_hash,
+    null::text as subject_person_masked,
+    zwsx_rdjgdm::text as authority_uscc,
+    zwsx_qhdm::text as region_code,
+    md5(row(zwsx_ztmc, zwsx_ztdm, zwsx_qhdm, zwsx_sxxw, zwsx_rdyj, zwsx_rdwsh, zwsx_rdjg, zwsx_rdjgdm, zwsx_rdrq, zwsx_cjcs, zwsx_yxqz, zwsx_sjly, zwsx_sjlydm)::text) as record_hash,
+    md5(row(zwsx_ztmc, zwsx_ztdm, zwsx_qhdm, zwsx_rdwsh, zwsx_rdjg, zwsx_rdjgdm, zwsx_rdrq, zwsx_yxqz, zwsx_sjly, zwsx_sjlydm)::text) as compared_hash
+from {{ source('landing', 'serious_gov_dishonesty') }}

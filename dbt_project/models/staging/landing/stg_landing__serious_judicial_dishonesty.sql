@@ -1,0 +1,38 @@
+-- GENERATED from contracts/ by `credit-platform contracts generate` — do not edit by hand.
+-- A test fails when this file is stale.
+-- 司法失信认定信息: landing rows typed, catalog names, provenance kept, role columns added.
+select
+    'serious_judicial_dishonesty'::text as item_code,
+    batch_id,
+    row_no,
+    unit_code,
+    channel,
+    received_at,
+    natural_key_hash,
+    on_time,
+    (received_at at time zone 'Asia/Shanghai')::date as received_date,
+    sfsx_ztmc::text as sfsx_ztmc,
+    sfsx_ztdm::text as sfsx_ztdm,
+    sfsx_qhdm::text as sfsx_qhdm,
+    sfsx_sxxw::text as sfsx_sxxw,
+    sfsx_rdyj::text as sfsx_rdyj,
+    sfsx_rdwsh::text as sfsx_rdwsh,
+    sfsx_rdjg::text as sfsx_rdjg,
+    sfsx_rdjgdm::text as sfsx_rdjgdm,
+    sfsx_rdrq::date as sfsx_rdrq,
+    sfsx_cjcs::text as sfsx_cjcs,
+    sfsx_yxqz::date as sfsx_yxqz,
+    sfsx_sjly::text as sfsx_sjly,
+    sfsx_sjlydm::text as sfsx_sjlydm,
+    sfsx_rdrq::date as decision_date,
+    sfsx_rdwsh::text as document_no,
+    sfsx_ztmc::text as subject_name,
+    null::text as subject_category,
+    sfsx_ztdm::text as subject_uscc,
+    null::text as subject_person_hash,
+    null::text as subject_person_masked,
+    sfsx_rdjgdm::text as authority_uscc,
+    sfsx_qhdm::text as region_code,
+    md5(row(sfsx_ztmc, sfsx_ztdm, sfsx_qhdm, sfsx_sxxw, sfsx_rdyj, sfsx_rdwsh, sfsx_rdjg, sfsx_rdjgdm, sfsx_rdrq, sfsx_cjcs, sfsx_yxqz, sfsx_sjly, sfsx_sjlydm)::text) as record_hash,
+    md5(row(sfsx_ztmc, sfsx_ztdm, sfsx_qhdm, sfsx_rdwsh, sfsx_rdjg, sfsx_rdjgdm, sfsx_rdrq, sfsx_yxqz, sfsx_sjly, sfsx_sjlydm)::text) as compared_hash
+from {{ source('landing', 'serious_judicial_dishonesty') }}

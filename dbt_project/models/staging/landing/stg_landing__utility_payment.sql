@@ -1,0 +1,37 @@
+-- GENERATED from contracts/ by `credit-platform contracts generate` — do not edit by hand.
+-- A test fails when this file is stale.
+-- 公用事业缴费信息: landing rows typed, catalog names, provenance kept, role columns added.
+select
+    'utility_payment'::text as item_code,
+    batch_id,
+    row_no,
+    unit_code,
+    channel,
+    received_at,
+    natural_key_hash,
+    on_time,
+    (received_at at time zone 'Asia/Shanghai')::date as received_date,
+    gy_zhbh::text as gy_zhbh,
+    gy_fcbh::text as gy_fcbh,
+    gy_lx::text as gy_lx,
+    gy_hzmc::text as gy_hzmc,
+    gy_hzdm::text as gy_hzdm,
+    gy_dqsyr::text as gy_dqsyr,
+    gy_dqsyrdm::text as gy_dqsyrdm,
+    gy_zdq::text as gy_zdq,
+    gy_qfje::numeric(18, 6) as gy_qfje,
+    gy_qfqsrq::date as gy_qfqsrq,
+    gy_gdw::text as gy_gdw,
+    gy_gdwdm::text as gy_gdwdm,
+    null::date as decision_date,
+    null::text as document_no,
+    gy_hzmc::text as subject_name,
+    null::text as subject_category,
+    gy_hzdm::text as subject_uscc,
+    null::text as subject_person_hash,
+    null::text as subject_person_masked,
+    null::text as authority_uscc,
+    null::text as region_code,
+    md5(row(gy_zhbh, gy_fcbh, gy_lx, gy_hzmc, gy_hzdm, gy_dqsyr, gy_dqsyrdm, gy_zdq, gy_qfje, gy_qfqsrq, gy_gdw, gy_gdwdm)::text) as record_hash,
+    md5(row(gy_zhbh, gy_fcbh, gy_lx, gy_hzmc, gy_hzdm, gy_dqsyr, gy_dqsyrdm, gy_zdq, gy_qfje, gy_qfqsrq, gy_gdw, gy_gdwdm)::text) as compared_hash
+from {{ source('landing', 'utility_payment') }}
