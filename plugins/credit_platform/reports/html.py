@@ -100,6 +100,8 @@ def svg_chart(section: Section) -> str:
     plot_w, plot_h = width - left - 20, height - bottom - top
     vmax = max([max(s) for s in series if s] + [0]) or 1
     ticks = 5
+    if all(v.is_integer() for s in series for v in s):  # counts: whole-number ticks
+        vmax = -(-int(vmax) // ticks) * ticks
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img"'
            f' aria-label="{escape(spec.title_zh)}">']
     for t in range(ticks + 1):

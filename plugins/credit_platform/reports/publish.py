@@ -8,7 +8,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from credit_platform import object_store
 from credit_platform.catalog.registry import registry
@@ -82,7 +82,8 @@ def publish(s: Settings, report: str, office: str, period: str) -> Published:
                      else "unchanged", r.figures, r.title_zh, differs)
 
 
-def deliver(s: Settings, pub: Published, targets: tuple[str, ...] | None = None) -> delivery.DeliveryResult:
+def deliver(s: Settings, pub: Published, targets: tuple[str, ...] | None = None,
+            now: datetime | None = None) -> delivery.DeliveryResult:
     """One notice per report, office and period (key report:<report>:<office>:<period>)."""
     office = registry().offices[pub.office]
     targets = targets or tuple(ct.url for ct in office.contacts if ct.role == "office") or ()
@@ -104,14 +105,15 @@ def deliver(s: Settings, pub: Published, targets: tuple[str, ...] | None = None)
             paths.append(str(path))
         attachments = tuple(paths)
     y, m = pub.period.split("-")
-    body = (f"{office.name_zh}：\n{y}年{int(m)}月《{pub.title_zh}》已生成，请查收附件（Excel 与网页版，网页版可离线打开、"
-            f"按A4打印）。\nExcel：{links.get('xlsx', '')}\n网页版：{links.get('html', '')}\n（链接{LINK_DAYS}天内有效）")
+    body = (f"{office.name_zh}：\n{y}年{int(m)}月《{pub.title_zh}》已生成，请查收附件"
+            "（Excel 与网页版，网页版可离线打开、按A4打印）。\n"
+            f"Excel：{links.get('xlsx', '')}\n网页版：{links.get('html', '')}\n（链接{LINK_DAYS}天内有效）")
     notice = delivery.Notice(
         key=f"report:{pub.report}:{pub.office}:{pub.period}", kind="report", recipient=pub.office,
         title=f"【{pub.title_zh}】{y}年{int(m)}月", body=body, targets=targets, attachments=attachments,
         meta={"period": pub.period, "report": pub.report, "keys": pub.keys,
               "figures": {k: v for k, v in pub.figures.items() if isinstance(v, int | float | str | type(None))}})
-    return delivery.deliver(s, notice)
+    return delivery.deliver(s, notice, now)
 
 
 def run_month(s: Settings, period: str, reports: list[str] | None = None, offices: list[str] | None = None,
