@@ -6,6 +6,7 @@ The numbers are computed in dbt (models/reports); the definitions reach dbt thro
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 from pathlib import Path
 
@@ -68,8 +69,8 @@ class Indicators(_Strict):
 
     def age_bucket_labels(self) -> list[str]:
         b = self.gov_case_age_buckets
-        labels = [f"{b[0]}天以内"] + [f"{lo + 1}–{hi}天" for lo, hi in zip(b, b[1:], strict=False)]
-        return labels + [f"{b[-1]}天以上"]
+        labels = [f"{b[0]}天以内"] + [f"{lo + 1}–{hi}天" for lo, hi in itertools.pairwise(b)]
+        return [*labels, f"{b[-1]}天以上"]
 
 
 def load_indicators(contracts_dir: Path = CONTRACTS_DIR) -> Indicators:

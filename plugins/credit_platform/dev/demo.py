@@ -9,7 +9,7 @@ import psycopg
 from credit_platform import clock, object_store
 from credit_platform.catalog.items import catalog
 from credit_platform.catalog.registry import registry
-from credit_platform.dev import airflow_env, services
+from credit_platform.dev import airflow_env, demo_reports, services
 from credit_platform.ingest import landing_load
 from credit_platform.settings import ZONES, Settings
 
@@ -88,6 +88,7 @@ def run(s: Settings) -> int:
     print("== warehouse build (triggered by the landing Assets in production; dbt build on the landing sources)")
     wh = run_dag(load_dag_module("warehouse_build").warehouse_build())
     print(f"  warehouse_build: {wh.state}")
+    reports_ok = demo_reports.run(s)
     print("== per source unit (landing.batches)")
     _unit_table(s)
     print("== object store (s3://" + s.s3_endpoint + ")")
@@ -99,7 +100,7 @@ def run(s: Settings) -> int:
     print(f"== notices (outbox {s.outbox_dir})")
     files = sorted(s.outbox_dir.glob("*.json"))
     print(f"  {len(files)} notices; newest: {files[-1].name if files else '-'}")
-    ok = not failed and wh.state == "success"
+    ok = not failed and wh.state == "success" and reports_ok
     print(f"== done in {time.monotonic() - started:.0f}s: {n} ingest DAG runs"
           + ("" if ok else f"; FAILED: {failed or ''} warehouse_build={wh.state}"))
     return 0 if ok else 1

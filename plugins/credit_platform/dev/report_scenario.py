@@ -14,7 +14,8 @@ administrative_penalty (deadline 7 working days from 处罚决定日期; correct
   B4 Tue Nov 3 10:00   r11 = r10 corrected, in its window but after October's cutoff (a later correction)
 October: see EXPECTED_OCTOBER.
 
-gov_dishonest_debtor_case (reported by the provincial court, cases in Huludao): G1 Sep 10: A, C 未履行; G2 Oct 12: A 已履行, B 已和解 (new); G3 Nov 3: C 已删除.
+gov_dishonest_debtor_case (reported by the provincial court, cases in Huludao):
+  G1 Sep 10: A, C 未履行;  G2 Oct 12: A 已履行, B 已和解 (new);  G3 Nov 3: C 已删除.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def _case(no: str, status: str, listed: date, resolved: date | None = None, dele
           name: str = "某县人民政府", amount: str = "120.5") -> dict:
     return {"ZFSX_AH": f"（2026）辽14{no}执1号", "ZFSX_ZXFY": "葫芦岛市中级人民法院", "ZFSX_JGMC": name,
             "ZFSX_JGDM": "11210100778838496A", "ZFSX_JGLX": "党政机关", "ZFSX_CJ": "县", "ZFSX_QHDM": "211402",
-            "ZFSX_SXQX": "有履行能力而拒不履行生效法律文书确定义务", "ZFSX_QKJE": amount, "ZFSX_ZT": status, "ZFSX_LARQ": "2025-12-01",
+            "ZFSX_SXQX": "有履行能力而拒不履行生效法律文书确定义务", "ZFSX_QKJE": amount, "ZFSX_ZT": status,
+            "ZFSX_LARQ": "2025-12-01",
             "ZFSX_LRRQ": listed.isoformat(), "ZFSX_HJRQ": resolved.isoformat() if resolved else None,
             "ZFSX_SCRQ": deleted.isoformat() if deleted else None, "ZFSX_PC": "第3批", "BZ": None}
 

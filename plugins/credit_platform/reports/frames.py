@@ -125,8 +125,9 @@ def data_quality(conn: psycopg.Connection, o: Office, period: str) -> Report:
     total_received = int(ranking["received"].sum() or 0)
     total_accepted = int(ranking["accepted"].sum() or 0)
     scored = ranking.filter(pl.col("score").is_not_null())
+    where = "全省" if scope is None else registry().regions.get(scope, scope)
     headline = [
-        f"{p['period'][:4]}年{int(p['period'][5:])}月，{'全省' if scope is None else o.name_zh.replace('社会信用体系建设领导小组办公室', '')}"
+        f"{p['period'][:4]}年{int(p['period'][5:])}月，{where}"
         f"{ranking.height}家信源单位共报送记录{total_received:,}条，通过目录校验{total_accepted:,}条，"
         f"合规率{_pct(total_accepted / total_received if total_received else None)}。",
         f"迟报率超过{threshold:.0%}的单位{flagged.height}家，列入通报整改；"
@@ -147,8 +148,8 @@ def data_quality(conn: psycopg.Connection, o: Office, period: str) -> Report:
         sections=[
             Section("ranking", "一、信源单位数据质量排名", ranking, ranking_cols,
                     Chart("bar", "综合得分（前20名）", "unit_name", ("score",)),
-                    note_zh="综合得分 = Σ 权重 × 指标得分（迟报率、重复报送率以 1 − 比率计），本月无分母的指标不计入并按其余"
-                            "权重折算；权重见考核指标定义。",
+                    note_zh="综合得分 = Σ 权重 × 指标得分（迟报率、重复报送率以 1 − 比率计），"
+                            "本月无分母的指标不计入并按其余权重折算；权重见考核指标定义。",
                     within=[("accepted", "received")]),
             Section("flagged", f"二、迟报率超过{threshold:.0%}、列入整改的单位", flagged,
                     [Column("unit_name", "信源单位"), Column("city_name", "所属地区"),
@@ -223,16 +224,18 @@ def gov_cases(conn: psycopg.Connection, o: Office, period: str) -> Report:
                                                         .replace('dim_value', 'g.dim_value')}
         order by g.period""", args)
     where = "全省" if scope is None else registry().regions.get(scope, scope)
+    n = {k: int(t.get(k, 0) or 0) for k in ("outstanding_start", "new_cases", "resolved", "resolved_performed",
+                                            "resolved_settled", "resolved_deleted", "outstanding_end")}
     headline = [
-        f"截至{p['end'].year}年{p['end'].month}月末，{where}政府机构失信被执行人案件期初未化解{int(t.get('outstanding_start', 0))}件，"
-        f"本月新增{int(t.get('new_cases', 0))}件，化解{int(t.get('resolved', 0))}件（履行{int(t.get('resolved_performed', 0))}件、"
-        f"和解{int(t.get('resolved_settled', 0))}件、删除{int(t.get('resolved_deleted', 0))}件），"
-        f"期末未化解{int(t.get('outstanding_end', 0))}件，化解率{_pct(t.get('resolution_rate'))}。",
+        f"截至{p['end'].year}年{p['end'].month}月末，{where}政府机构失信被执行人案件"
+        f"期初未化解{n['outstanding_start']}件，本月新增{n['new_cases']}件，化解{n['resolved']}件"
+        f"（履行{n['resolved_performed']}件、和解{n['resolved_settled']}件、删除{n['resolved_deleted']}件），"
+        f"期末未化解{n['outstanding_end']}件，化解率{_pct(t.get('resolution_rate'))}。",
     ]
     if scope is None:
         headline.append(f"本月实现清零的地区：{'、'.join(cleared['dim_name'].to_list()) or '无'}。")
-    city_cols = [Column("dim_name", "地区")] + GOV_COUNTS + [Column("age_bucket_4", f"{labels[-1]}", "int")]
-    dim_cols = [Column("dim_value", "类别")] + GOV_COUNTS
+    city_cols = [Column("dim_name", "地区"), *GOV_COUNTS, Column("age_bucket_4", f"{labels[-1]}", "int")]
+    dim_cols = [Column("dim_value", "类别"), *GOV_COUNTS]
     return Report(
         code="gov_cases", title_zh="政府机构失信被执行人专项治理通报", office_code=o.code, office_name=o.name_zh,
         period=period, cutoff_zh=_cutoff_zh(p["end"]), headline=headline,
@@ -240,7 +243,7 @@ def gov_cases(conn: psycopg.Connection, o: Office, period: str) -> Report:
                  "resolved": int(t.get("resolved", 0)), "outstanding_end": int(t.get("outstanding_end", 0)),
                  "resolution_rate": t.get("resolution_rate")},
         sections=[
-            Section("total", "一、总体情况", total, [Column("dim_name", "范围")] + GOV_COUNTS, sums=GOV_SUMS),
+            Section("total", "一、总体情况", total, [Column("dim_name", "范围"), *GOV_COUNTS], sums=GOV_SUMS),
             Section("by_city", "二、分地区情况", cities, city_cols,
                     Chart("bar", "期末未化解案件数（按地区）", "dim_name", ("outstanding_end", "resolved")),
                     sums=GOV_SUMS, within=[("age_bucket_4", "outstanding_end")]),
@@ -300,7 +303,8 @@ def serious_ledger(conn: psycopg.Connection, o: Office, period: str) -> Report:
     cols = [Column("identifications", "认定总数", "int"), Column("active", "有效期内", "int"),
             Column("ended", "已届满", "int"), Column("new_in_period", "本月新增", "int")]
     headline = [f"截至{p['end'].year}年{p['end'].month}月末，共归集严重失信认定信息{total}条，"
-                f"其中有效期内{int(by_kind['active'].sum() or 0)}条、本月新增{int(by_kind['new_in_period'].sum() or 0)}条；"
+                f"其中有效期内{int(by_kind['active'].sum() or 0)}条、"
+                f"本月新增{int(by_kind['new_in_period'].sum() or 0)}条；"
                 f"{silent['unit_name'].n_unique()}家负有报送义务的单位本月未报送。"]
     return Report(
         code="serious_ledger", title_zh="严重失信主体认定信息台账通报", office_code=o.code, office_name=o.name_zh,
@@ -309,11 +313,11 @@ def serious_ledger(conn: psycopg.Connection, o: Office, period: str) -> Report:
                  "silent_units": silent["unit_name"].n_unique()},
         sections=[
             Section("by_kind", "一、按认定类别", by_kind,
-                    [Column("kind_zh", "认定类别"), Column("list_type", "名单类别")] + cols,
+                    [Column("kind_zh", "认定类别"), Column("list_type", "名单类别"), *cols],
                     Chart("bar", "认定数（有效期内 / 已届满）", "list_type", ("active", "ended")),
                     sums=[(("active", "ended"), "identifications")], within=[("new_in_period", "identifications")]),
             Section("by_body", "二、按认定机关", by_body,
-                    [Column("authority", "认定机关"), Column("kind_zh", "认定类别")] + cols,
+                    [Column("authority", "认定机关"), Column("kind_zh", "认定类别"), *cols],
                     sums=[(("active", "ended"), "identifications")]),
             Section("silent", "三、本月未报送的单位", silent,
                     [Column("unit_name", "信源单位"), Column("item_name", "应报送信息项")],
@@ -349,8 +353,9 @@ def city_assessment(conn: psycopg.Connection, o: Office, period: str) -> Report:
     cols += [Column("data_quality_score", "数据质量得分", "score"), Column("composite", "综合得分", "score"),
              Column("cleared_zh", "本月清零")]
     first = table.filter(pl.col("composite").is_not_null())
-    headline = [f"{p['end'].year}年{p['end'].month}月城市信用考核：综合得分 = 政府机构失信化解率 × {ca.gov_case_weight:.0%}"
-                f" + 数据质量得分 × {ca.data_quality_weight:.0%}（缺项按其余权重折算）。"]
+    headline = [f"{p['end'].year}年{p['end'].month}月城市信用考核：综合得分 = "
+                f"政府机构失信化解率 × {ca.gov_case_weight:.0%} + 数据质量得分 × {ca.data_quality_weight:.0%}"
+                "（缺项按其余权重折算）。"]
     if first.height:
         headline.append(f"综合得分第一：{first['city_name'][0]}（{first['composite'][0]:.1f}分）。")
     return Report(

@@ -53,7 +53,9 @@ PAGE = jinja2.Environment(autoescape=True).from_string("""<!DOCTYPE html>
 {% if s.svg %}<figure>{{ s.svg | safe }}<figcaption>{{ s.chart_title }}</figcaption></figure>{% endif %}
 {% if s.rows %}
 <table><thead><tr>{% for h in s.headers %}<th>{{ h }}</th>{% endfor %}</tr></thead>
-<tbody>{% for row in s.rows %}<tr>{% for cell, numeric, cls in row %}<td class="{{ 'n' if numeric }} {{ cls }}">{{ cell }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>
+<tbody>{% for row in s.rows %}<tr>{% for cell, numeric, cls in row -%}
+<td class="{{ 'n' if numeric }} {{ cls }}">{{ cell }}</td>{% endfor %}</tr>
+{% endfor %}</tbody></table>
 {% else %}<p>{{ s.empty }}</p>{% endif %}
 </section>
 {% endfor %}
@@ -147,8 +149,8 @@ def render(report: Report) -> bytes:
     sections = []
     for s in report.sections:
         rows = [[cell(c, row.get(c.name)) for c in s.columns] for row in s.frame.iter_rows(named=True)]
-        sections.append({"key": s.key, "title": s.title_zh, "note": s.note_zh, "headers": [c.header_zh for c in s.columns],
-                         "rows": rows, "empty": s.empty_zh,
+        sections.append({"key": s.key, "title": s.title_zh, "note": s.note_zh,
+                         "headers": [c.header_zh for c in s.columns], "rows": rows, "empty": s.empty_zh,
                          "svg": svg_chart(s) if s.chart and s.frame.height else "",
                          "chart_title": s.chart.title_zh if s.chart else ""})
     return PAGE.render(r=report, sections=sections, css=CSS).encode("utf-8")
