@@ -245,7 +245,7 @@ def gov_cases(conn: psycopg.Connection, o: Office, period: str) -> Report:
         sections=[
             Section("total", "一、总体情况", total, [Column("dim_name", "范围"), *GOV_COUNTS], sums=GOV_SUMS),
             Section("by_city", "二、分地区情况", cities, city_cols,
-                    Chart("bar", "期末未化解案件数（按地区）", "dim_name", ("outstanding_end", "resolved")),
+                    Chart("bar", "期末未化解与本月化解案件数（按地区）", "dim_name", ("outstanding_end", "resolved")),
                     sums=GOV_SUMS, within=[("age_bucket_4", "outstanding_end")]),
             Section("by_type", "三、分机构类型情况", by_type, dim_cols, sums=GOV_SUMS),
             Section("by_level", "四、分层级情况", by_level, dim_cols, sums=GOV_SUMS),

@@ -126,5 +126,6 @@ def _chart(wb, ws, section: Section, n: int) -> None:
     chart.set_title({"name": spec.title_zh, "name_font": {"name": "等线", "size": 12}})
     chart.set_x_axis({"num_font": {"name": "等线", "rotation": -45 if n > 6 else 0}})
     chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 760, "height": 360})
-    ws.insert_chart(HEADER_ROW + 1, len(section.columns) + 1, chart)
+    chart.set_size({"width": 900, "height": 380})
+    # below the table: the sheet prints one table wide on A4, the chart after it
+    ws.insert_chart(HEADER_ROW + section.frame.height + 2, 0, chart)
