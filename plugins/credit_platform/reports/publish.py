@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from credit_platform import object_store
 from credit_platform.catalog.registry import registry
 from credit_platform.notify import delivery
-from credit_platform.reports import frames, gate, html, xlsx
+from credit_platform.reports import frames, gate, html_page, xlsx
 from credit_platform.reports.model import Report
 from credit_platform.settings import Settings
 
@@ -45,7 +45,7 @@ def file_names(r: Report) -> dict[str, str]:
 
 def produce(s: Settings, report: str, office: str, period: str) -> tuple[Report, dict[str, bytes]]:
     r = gate.check(frames.build(s, report, office, period))
-    body = {"xlsx": xlsx.render(r), "html": html.render(r)}
+    body = {"xlsx": xlsx.render(r), "html": html_page.render(r)}
     manifest = {"report": r.code, "title_zh": r.title_zh, "office": r.office_code, "period": r.period,
                 "cutoff": r.cutoff_zh, "figures": r.figures, "headline": r.headline,
                 "sections": {sec.key: sec.frame.height for sec in r.sections},

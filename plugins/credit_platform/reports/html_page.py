@@ -1,5 +1,8 @@
-"""A report as one self-contained HTML page: inline CSS, inline SVG charts, no script, no network — it opens offline
-from an email attachment and prints as an A4 通报 (print stylesheet)."""
+"""A report as one self-contained HTML page: inline CSS, inline SVG charts, no script, no network — it opens
+offline from an email attachment and prints as an A4 通报 (print stylesheet).
+
+Named html_page, not html: Airflow imports every file of the plugins folder as a top-level module, and an html.py
+would shadow the standard library's html."""
 
 from __future__ import annotations
 
