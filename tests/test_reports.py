@@ -390,3 +390,25 @@ def test_reports_monthly_dag_sends_each_report_once(rs, airflow_db, monkeypatch)
     assert first_count - before <= n_reports  # some were sent by the tests above, none twice
     rerun = run_dag(mod.reports_monthly(), pendulum.datetime(2026, 11, 3, 9, tz="Asia/Shanghai"))
     assert rerun.state == "success" and count() == first_count
+
+
+def test_report_cli_says_where_it_wrote_and_refuses_bad_input(rs):
+    from typer.testing import CliRunner
+
+    from credit_platform.cli import app
+
+    with env_of(rs):
+        ok = CliRunner().invoke(app, ["report", "serious_ledger", "--period", OCT, "--office", HULUDAO_OFFICE,
+                                      "--no-build"])
+        bad_period = CliRunner().invoke(app, ["report", "gov_cases", "--period", "2026-13", "--no-build"])
+        no_data = CliRunner().invoke(app, ["report", "gov_cases", "--period", "2019-01", "--office",
+                                           HULUDAO_OFFICE, "--no-build"])
+        unknown = CliRunner().invoke(app, ["report", "nonsense", "--period", OCT, "--no-build"])
+    assert ok.exit_code == 0, ok.output
+    line = json.loads(ok.stdout)
+    assert line["files"][0] == (f"s3://{PREFIX}reports/serious_ledger/{HULUDAO_OFFICE}/{OCT}/"
+                                f"serious_ledger-{HULUDAO_OFFICE}-{OCT}.xlsx")
+    assert line["status"] in ("written", "unchanged")
+    assert bad_period.exit_code == 64 and "YYYY-MM" in bad_period.output
+    assert no_data.exit_code == 1 and "no figures for period 2019-01" in no_data.output
+    assert unknown.exit_code == 64 and "unknown report" in unknown.output
