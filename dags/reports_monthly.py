@@ -56,34 +56,38 @@ def reports_monthly():
         return period
 
     @task
-    def publish_reports(period: str) -> list[dict]:
+    def publish_reports(period: str) -> dict:
         from credit_platform.catalog.registry import registry
         from credit_platform.orchestration.runtime import task_settings
-        from credit_platform.reports import frames, publish
+        from credit_platform.reports import frames, gate, publish
 
         s = task_settings()
-        out = []
+        out, errors = [], []
         for office in registry().offices:
             for report in frames.REPORTS:
-                p = publish.publish(s, report, office, period)
+                try:
+                    p = publish.publish(s, report, office, period)
+                except (frames.ReportError, gate.GateError) as err:  # the others still go out today
+                    errors.append(f"{report}/{office}: {err}")
+                    continue
                 out.append({"report": p.report, "office": p.office, "period": p.period, "keys": p.keys,
                             "status": p.status, "title_zh": p.title_zh, "figures": p.figures})
-        return out
+        return {"published": out, "errors": errors}
 
     @task
-    def deliver_reports(published: list[dict]) -> dict:
+    def deliver_reports(batch: dict) -> dict:
         from credit_platform.orchestration.runtime import task_settings
         from credit_platform.reports import publish
 
         s = task_settings()
-        results = [publish.deliver(s, publish.Published(**p)) for p in published]
+        results = [publish.deliver(s, publish.Published(**p)) for p in batch["published"]]
         failed = [r.key for r in results if not r.sent]
-        summary = {"sent_now": sum(r.sent_now for r in results), "already_sent": sum(r.sent and not r.sent_now
-                                                                                      for r in results),
-                   "failed": failed}
-        if failed:
-            raise RuntimeError(f"{len(failed)} report deliveries failed (recorded in ops.notices, retried by the"
-                               f" next run): {failed[:10]}")
+        summary = {"sent_now": sum(r.sent_now for r in results),
+                   "already_sent": sum(r.sent and not r.sent_now for r in results), "failed": failed,
+                   "not_published": batch["errors"]}
+        if failed or batch["errors"]:
+            raise RuntimeError(f"{len(failed)} deliveries failed (recorded in ops.notices, retried by the next run),"
+                               f" {len(batch['errors'])} reports not published: {failed[:5]} {batch['errors'][:5]}")
         return summary
 
     period = warehouse_fresh()
