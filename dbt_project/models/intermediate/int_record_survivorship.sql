@@ -7,7 +7,7 @@
 with copies as (
     select c.*, u.uscc as unit_uscc
     from {{ ref('int_record_copies') }} c
-    left join {{ ref('dim_source_unit') }} u on u.unit_code = c.unit_code
+    left join {{ ref('ref_source_units') }} u on u.unit_code = c.unit_code
 ),
 
 versions as (

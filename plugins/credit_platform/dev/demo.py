@@ -69,7 +69,7 @@ def run(s: Settings) -> int:
     print(f"  AIRFLOW_HOME={s.airflow_home}")
     landing_load.ensure_schema(s)
 
-    from credit_platform.dev import demo_data, simulated_sources
+    from credit_platform.dev import demo_data, demo_history, simulated_sources
 
     api = simulated_sources.start_api_server(s)
     print(f"== source systems (stand-ins): API on {s.source_api_base}, front-end DB {s.frontend_database}")
@@ -80,6 +80,8 @@ def run(s: Settings) -> int:
         print(f"  fed {fed.records} records by channel {fed.by_channel}; planted defects {fed.planted},"
               f" late {fed.late}, copies of decisions on other channels/units {fed.duplicates},"
               f" plus one corrupt upload; ground truth in {demo_data.truth_path(s, clock.today())}")
+    print("== history: the two previous months replayed through the same ingestion code")
+    print("  " + demo_history.replay(s).describe())
     print("== ingest DAGs (dag.test, one per source unit)")
     n, failed = _ingest_all(s)
     api.shutdown()
@@ -88,6 +90,8 @@ def run(s: Settings) -> int:
     print("== warehouse build (triggered by the landing Assets in production; dbt build on the landing sources)")
     wh = run_dag(load_dag_module("warehouse_build").warehouse_build())
     print(f"  warehouse_build: {wh.state}")
+    if wh.state == "success":
+        demo_history.summary(s)
     reports_ok = demo_reports.run(s)
     print("== per source unit (landing.batches)")
     _unit_table(s)

@@ -44,3 +44,27 @@ def redact_ids(text: str) -> str:
         return whole[:4] + "*" * (len(whole) - 8) + whole[-4:]
 
     return _ID_LIKE.sub(mask, text)
+
+
+def find_ids(text: str) -> list[str]:
+    """Resident ID numbers in clear text (the scanner the tests run over marts and outputs): ID-shaped, with a
+    real birth date and, for 18 characters, a valid check character — so an all-digit USCC or an amount is not
+    taken for one."""
+    from datetime import date
+
+    from credit_platform.standards.identifiers import resident_id_status
+
+    def birth(s: str) -> bool:
+        try:
+            d = date(int(s[:4]), int(s[4:6]), int(s[6:8]))
+        except ValueError:
+            return False
+        return 1900 <= d.year <= 2100
+
+    out = []
+    for m in _ID_LIKE.findall(text):
+        if len(m) == 18 and resident_id_status(m) == "ok" and birth(m[6:14]):
+            out.append(m)
+        elif len(m) == 15 and birth("19" + m[6:12]):
+            out.append(m)
+    return out

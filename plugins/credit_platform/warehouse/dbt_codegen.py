@@ -97,6 +97,8 @@ STANDARD_COLUMNS: list[tuple[str, str, str | None, str]] = [
     ("subject_name", "text", "subject_name", "主体名称 (role subject_name)"),
     ("subject_category", "text", "subject_category", "主体类别 (role subject_category)"),
     ("subject_uscc", "text", "subject_uscc", "主体统一社会信用代码 (role subject_uscc)"),
+    ("subject_reg_no", "text", "subject_reg_no", "主体工商注册号 (role subject_reg_no)"),
+    ("subject_org_code", "text", "subject_org_code", "主体组织机构代码 (role subject_org_code)"),
     ("subject_person_hash", "text", "person_id", "自然人证件号码 HMAC (role person_id)"),
     ("subject_person_masked", "text", "person_id", "自然人证件号码脱敏 (role person_id)"),
     ("authority_uscc", "text", "authority_uscc", "决定机关统一社会信用代码 (role authority_uscc)"),

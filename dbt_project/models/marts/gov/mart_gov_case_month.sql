@@ -6,7 +6,7 @@ with bounds as (
     select
         (min(valid_from) at time zone 'Asia/Shanghai')::date as first_day,
         greatest((max(valid_from) at time zone 'Asia/Shanghai')::date,
-                 (now() at time zone 'Asia/Shanghai')::date) as last_day
+                 ({{ credit_now() }} at time zone 'Asia/Shanghai')::date) as last_day
     from {{ ref('fct_gov_dishonest_case_history') }}
 ),
 

@@ -40,10 +40,12 @@ select
     jc_xdr_mc::text as subject_name,
     jc_xdr_lb::text as subject_category,
     jc_xdr_shxym::text as subject_uscc,
+    jc_xdr_gszc::text as subject_reg_no,
+    jc_xdr_zzjg::text as subject_org_code,
     jc_xdr_zjhm_hash as subject_person_hash,
     jc_xdr_zjhm_masked as subject_person_masked,
     jc_jgdm::text as authority_uscc,
     null::text as region_code,
     md5(row(jc_xdr_mc, jc_xdr_lb, jc_xdr_shxym, jc_xdr_gszc, jc_xdr_zzjg, jc_xdr_swdj, jc_xdr_sydw, jc_xdr_shzz, jc_frdb, jc_fr_zjlx, jc_fr_zjhm_hash, jc_xdr_zjlx, jc_xdr_zjhm_hash, jc_wsh, jc_xwmc, jc_nr, jc_jdrq, jc_jg, jc_jgdm, jc_sjly, jc_sjlydm, bz)::text) as record_hash,
-    md5(row(jc_xdr_mc, jc_xdr_lb, jc_xdr_shxym, jc_xdr_zzjg, jc_frdb, jc_fr_zjlx, jc_fr_zjhm_hash, jc_xdr_zjlx, jc_xdr_zjhm_hash, jc_wsh, jc_jdrq, jc_jg, jc_jgdm, jc_sjly, jc_sjlydm)::text) as compared_hash
+    md5(row(jc_xdr_mc, jc_xdr_lb, jc_xdr_shxym, jc_xdr_gszc, jc_xdr_zzjg, jc_frdb, jc_fr_zjlx, jc_fr_zjhm_hash, jc_xdr_zjlx, jc_xdr_zjhm_hash, jc_wsh, jc_jdrq, jc_jg, jc_jgdm, jc_sjly, jc_sjlydm)::text) as compared_hash
 from {{ source('landing', 'administrative_inspection') }}

@@ -40,10 +40,12 @@ select
     gf_xdr_mc::text as subject_name,
     gf_xdr_lb::text as subject_category,
     gf_xdr_shxym::text as subject_uscc,
+    gf_xdr_gszc::text as subject_reg_no,
+    gf_xdr_zzjg::text as subject_org_code,
     gf_xdr_zjhm_hash as subject_person_hash,
     gf_xdr_zjhm_masked as subject_person_masked,
     gf_jgdm::text as authority_uscc,
     null::text as region_code,
     md5(row(gf_xdr_mc, gf_xdr_lb, gf_xdr_shxym, gf_xdr_gszc, gf_xdr_zzjg, gf_xdr_swdj, gf_xdr_sydw, gf_xdr_shzz, gf_frdb, gf_fr_zjlx, gf_fr_zjhm_hash, gf_xdr_zjlx, gf_xdr_zjhm_hash, gf_wsh, gf_xwmc, gf_nr, gf_jdrq, gf_jg, gf_jgdm, gf_sjly, gf_sjlydm, bz)::text) as record_hash,
-    md5(row(gf_xdr_mc, gf_xdr_lb, gf_xdr_shxym, gf_xdr_zzjg, gf_frdb, gf_fr_zjlx, gf_fr_zjhm_hash, gf_xdr_zjlx, gf_xdr_zjhm_hash, gf_wsh, gf_jdrq, gf_jg, gf_jgdm, gf_sjly, gf_sjlydm)::text) as compared_hash
+    md5(row(gf_xdr_mc, gf_xdr_lb, gf_xdr_shxym, gf_xdr_gszc, gf_xdr_zzjg, gf_frdb, gf_fr_zjlx, gf_fr_zjhm_hash, gf_xdr_zjlx, gf_xdr_zjhm_hash, gf_wsh, gf_jdrq, gf_jg, gf_jgdm, gf_sjly, gf_sjlydm)::text) as compared_hash
 from {{ source('landing', 'administrative_payment') }}

@@ -40,10 +40,12 @@ select
     jl_xdr_mc::text as subject_name,
     jl_xdr_lb::text as subject_category,
     jl_xdr_shxym::text as subject_uscc,
+    jl_xdr_gszc::text as subject_reg_no,
+    jl_xdr_zzjg::text as subject_org_code,
     jl_xdr_zjhm_hash as subject_person_hash,
     jl_xdr_zjhm_masked as subject_person_masked,
     jl_jgdm::text as authority_uscc,
     null::text as region_code,
     md5(row(jl_xdr_mc, jl_xdr_lb, jl_xdr_shxym, jl_xdr_gszc, jl_xdr_zzjg, jl_xdr_swdj, jl_xdr_sydw, jl_xdr_shzz, jl_frdb, jl_fr_zjlx, jl_fr_zjhm_hash, jl_xdr_zjlx, jl_xdr_zjhm_hash, jl_wsh, jl_xwmc, jl_nr, jl_jdrq, jl_jg, jl_jgdm, jl_sjly, jl_sjlydm, bz)::text) as record_hash,
-    md5(row(jl_xdr_mc, jl_xdr_lb, jl_xdr_shxym, jl_xdr_zzjg, jl_frdb, jl_fr_zjlx, jl_fr_zjhm_hash, jl_xdr_zjlx, jl_xdr_zjhm_hash, jl_wsh, jl_jdrq, jl_jg, jl_jgdm, jl_sjly, jl_sjlydm)::text) as compared_hash
+    md5(row(jl_xdr_mc, jl_xdr_lb, jl_xdr_shxym, jl_xdr_gszc, jl_xdr_zzjg, jl_frdb, jl_fr_zjlx, jl_fr_zjhm_hash, jl_xdr_zjlx, jl_xdr_zjhm_hash, jl_wsh, jl_jdrq, jl_jg, jl_jgdm, jl_sjly, jl_sjlydm)::text) as compared_hash
 from {{ source('landing', 'administrative_reward') }}

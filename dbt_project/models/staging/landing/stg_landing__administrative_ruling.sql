@@ -40,10 +40,12 @@ select
     cj_xdr_mc::text as subject_name,
     cj_xdr_lb::text as subject_category,
     cj_xdr_shxym::text as subject_uscc,
+    cj_xdr_gszc::text as subject_reg_no,
+    cj_xdr_zzjg::text as subject_org_code,
     cj_xdr_zjhm_hash as subject_person_hash,
     cj_xdr_zjhm_masked as subject_person_masked,
     cj_jgdm::text as authority_uscc,
     null::text as region_code,
     md5(row(cj_xdr_mc, cj_xdr_lb, cj_xdr_shxym, cj_xdr_gszc, cj_xdr_zzjg, cj_xdr_swdj, cj_xdr_sydw, cj_xdr_shzz, cj_frdb, cj_fr_zjlx, cj_fr_zjhm_hash, cj_xdr_zjlx, cj_xdr_zjhm_hash, cj_wsh, cj_xwmc, cj_nr, cj_jdrq, cj_jg, cj_jgdm, cj_sjly, cj_sjlydm, bz)::text) as record_hash,
-    md5(row(cj_xdr_mc, cj_xdr_lb, cj_xdr_shxym, cj_xdr_zzjg, cj_frdb, cj_fr_zjlx, cj_fr_zjhm_hash, cj_xdr_zjlx, cj_xdr_zjhm_hash, cj_wsh, cj_jdrq, cj_jg, cj_jgdm, cj_sjly, cj_sjlydm)::text) as compared_hash
+    md5(row(cj_xdr_mc, cj_xdr_lb, cj_xdr_shxym, cj_xdr_gszc, cj_xdr_zzjg, cj_frdb, cj_fr_zjlx, cj_fr_zjhm_hash, cj_xdr_zjlx, cj_xdr_zjhm_hash, cj_wsh, cj_jdrq, cj_jg, cj_jgdm, cj_sjly, cj_sjlydm)::text) as compared_hash
 from {{ source('landing', 'administrative_ruling') }}

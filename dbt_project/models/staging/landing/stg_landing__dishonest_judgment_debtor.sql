@@ -32,6 +32,8 @@ select
     sx_bzxr_mc::text as subject_name,
     sx_bzxr_lb::text as subject_category,
     sx_shxym::text as subject_uscc,
+    null::text as subject_reg_no,
+    null::text as subject_org_code,
     sx_zjhm_hash as subject_person_hash,
     sx_zjhm_masked as subject_person_masked,
     null::text as authority_uscc,

@@ -32,6 +32,8 @@ select
     zfsx_jgmc::text as subject_name,
     null::text as subject_category,
     zfsx_jgdm::text as subject_uscc,
+    null::text as subject_reg_no,
+    null::text as subject_org_code,
     null::text as subject_person_hash,
     null::text as subject_person_masked,
     null::text as authority_uscc,

@@ -31,6 +31,8 @@ select
     yz_ztmc::text as subject_name,
     yz_ztlb::text as subject_category,
     yz_shxym::text as subject_uscc,
+    null::text as subject_reg_no,
+    null::text as subject_org_code,
     yz_zjhm_hash as subject_person_hash,
     yz_zjhm_masked as subject_person_masked,
     yz_rdjgdm::text as authority_uscc,

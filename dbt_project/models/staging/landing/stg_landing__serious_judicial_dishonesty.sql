@@ -29,6 +29,8 @@ select
     sfsx_ztmc::text as subject_name,
     null::text as subject_category,
     sfsx_ztdm::text as subject_uscc,
+    null::text as subject_reg_no,
+    null::text as subject_org_code,
     null::text as subject_person_hash,
     null::text as subject_person_masked,
     sfsx_rdjgdm::text as authority_uscc,

@@ -28,6 +28,8 @@ select
     gy_hzmc::text as subject_name,
     null::text as subject_category,
     gy_hzdm::text as subject_uscc,
+    null::text as subject_reg_no,
+    null::text as subject_org_code,
     null::text as subject_person_hash,
     null::text as subject_person_masked,
     null::text as authority_uscc,
