@@ -94,9 +94,12 @@ def test_batch_file_lands_gates_loads_and_feeds_back(env, dags, tmp_path):
     fb = [o.object_name for o in c.list_objects(s.bucket("feedback"), prefix="ln_hurd/", recursive=True)]
     assert len(fb) == 1 and fb[0].endswith("问题数据清单.xlsx")
     wb = openpyxl.load_workbook(io.BytesIO(object_store.get(c, s.bucket("feedback"), fb[0])))
-    assert wb.sheetnames == ["待修改记录", "问题数据清单"]
-    assert [c.value for c in wb["问题数据清单"][1]] == ["行号", "字段", "原值", "问题说明", "修改要求"]
-    assert wb["待修改记录"].max_row == rejected + 1
+    assert wb.sheetnames == ["待修改记录", "问题数据清单", "说明"]
+    assert [c.value for c in wb["问题数据清单"][1]] == ["记录编号", "原文件行号", "字段", "原值", "问题说明", "修改要求"]
+    # duplicates need no correction: they are not among the records to correct
+    dups = q(s, "select count(distinct row_no) from landing.rejections where batch_id = %s"
+                " and resolution = 'duplicate'", bid)[0][0]
+    assert wb["待修改记录"].max_row == rejected - dups + 1
 
     notices = [json.loads(p.read_text()) for p in s.outbox_dir.glob("*ln_hurd*.json")]
     assert any(bid in n["body"] and "问题数据清单" in n["body"] for n in notices)
@@ -227,17 +230,6 @@ def test_timeliness_is_measured_in_working_days(env, dags):
     assert run_dag(dags["ingest__ln_agri"]).state == "success"
     assert q(s, "select cf_wsh, on_time from landing.administrative_penalty where unit_code = 'ln_agri' order by 1") == [
         ("辽农罚〔2026〕1号", True), ("辽农罚〔2026〕2号", False)]
-
-
-def test_working_days_follow_the_official_calendar():
-    import polars as pl
-
-    from credit_platform.ingest.staged_zone import working_days_after
-
-    # National Day 2026: Oct 1-7 off, Saturday Oct 10 worked: (Sep 29, Oct 10] holds Sep 30, Oct 8, 9, 10.
-    # Weekday arithmetic would count 8 (Sep 30, Oct 1, 2, 5, 6, 7, 8, 9).
-    lag = working_days_after(pl.Series([date(2026, 9, 29), date(2026, 10, 9), None]), date(2026, 10, 10))
-    assert lag.to_list() == [4, 1, None]
 
 
 CLEAR_ID = re.compile(r"(?<![0-9A-Z])\d{17}[\dXx](?![0-9A-Z])")

@@ -101,6 +101,50 @@ def demo() -> None:
         raise typer.Exit(1) from None
 
 
+@app.command()
+def remind(
+    dry_run: bool = typer.Option(False, "--dry-run", help="show what would be sent, to whom and why; send nothing"),
+    on: str = typer.Option(None, "--on", help="evaluate as of this day (YYYY-MM-DD, Beijing); default today"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON object per message"),
+    unit: list[str] = typer.Option(None, "--unit", help="only these source units (repeat)"),
+    refresh: bool = typer.Option(False, "--refresh", help="rebuild the obligations (dbt) first"),
+) -> None:
+    """Reminders to source units and escalations to their credit offices (contracts/reminder_rules.yaml)."""
+    from datetime import datetime
+
+    from credit_platform.catalog.items import CatalogError
+    from credit_platform.reminders import engine, obligations
+    from credit_platform.reminders.rules import LEVEL_ZH, RULE_ZH, load_rules
+
+    s = Settings.from_env()
+    try:
+        rules = load_rules()
+        day = date.fromisoformat(on) if on else clock.today()
+    except (CatalogError, ValueError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
+    if on and not dry_run:
+        typer.echo("error: --on is for --dry-run: messages are sent only for today", err=True)
+        raise typer.Exit(1)
+    if refresh or not obligations.built(s):
+        obligations.refresh(s)
+    now = datetime.combine(day, datetime.now(clock.BEIJING).time(), clock.BEIJING)
+    result = engine.run(s, now=now, dry_run=dry_run, r=rules, units=set(unit) if unit else None)
+    if as_json:
+        typer.echo(json.dumps([m.as_json() for m in result.messages], ensure_ascii=False, indent=1))
+    else:
+        for m in result.messages:
+            mark = " (sent)" if m.already_sent else ""
+            typer.echo(f"{result.as_of} {LEVEL_ZH[m.level]:<2}{mark} {m.unit:<22} {RULE_ZH[m.rule]} {m.period}"
+                       f" → {', '.join(m.to)}\n    {m.title}\n    why: {m.why}")
+        typer.echo(f"{len(result.messages)} message(s) due on {result.as_of}; {result.reason}"
+                   + (f"; sent {len(result.sent_now)}" if result.acting else ""))
+    failed = [d for d in result.delivered if not d.sent]
+    if failed:
+        typer.echo(f"{len(failed)} not delivered (retried with backoff): {[d.key for d in failed]}", err=True)
+        raise typer.Exit(2)
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def bench(ctx: typer.Context, name: str = typer.Argument(..., help="ingest or contracts")) -> None:
     """Run a benchmark from bench/ (figures for the docs, not a test); other options go to the script,
@@ -272,6 +316,7 @@ def contracts_check() -> None:
     from credit_platform.catalog.items import CatalogError, load_catalog
     from credit_platform.catalog.registry import load_registry
     from credit_platform.catalog.workdays import load_arrangements
+    from credit_platform.reminders.rules import load_rules
     from credit_platform.reports import dbt_seeds
     from credit_platform.warehouse import dbt_codegen
 
@@ -280,6 +325,7 @@ def contracts_check() -> None:
         reg = load_registry(cat=cat)
         years = load_arrangements()
         ind = load_indicators()
+        load_rules()
     except CatalogError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None

@@ -31,6 +31,8 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "CP_S3_BUCKET_PREFIX": ("", "prefix of the zone buckets (raw, staged, ...)"),
     "CP_ID_HASH_KEY": ("local-demo-key-change-me", "HMAC key for natural persons' ID numbers"),
     "CP_NOTIFY_URLS": ("", "apprise URLs, space separated; empty = the local outbox"),
+    "CP_ALERT_URLS": ("", "apprise URLs of the platform engineers (task failures, undeliverable targets); "
+                          "empty = CP_NOTIFY_URLS, else the local outbox"),
 }
 # Read only by the local launcher (airflow_env.py); production runs the chart's own API server.
 LOCAL_ONLY_ENV_VARS = {"CP_AIRFLOW_PORT": ("58080", "port of the local Airflow API server / UI")}
@@ -63,6 +65,7 @@ class Settings:
     bucket_prefix: str
     id_hash_key: str
     notify_urls: tuple[str, ...]
+    alert_urls: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -83,6 +86,7 @@ class Settings:
             bucket_prefix=env("CP_S3_BUCKET_PREFIX"),
             id_hash_key=env("CP_ID_HASH_KEY"),
             notify_urls=tuple(env("CP_NOTIFY_URLS").split()),
+            alert_urls=tuple(env("CP_ALERT_URLS").split()),
         )
 
     # --- derived locations -------------------------------------------------------------

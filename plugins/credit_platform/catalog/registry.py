@@ -24,7 +24,8 @@ def _valid_uscc(v: str) -> str:
 
 
 class Contact(_Strict):
-    role: Literal["liaison", "leader", "office"]
+    # steward: the named person at an office for rejected data that no correction can match
+    role: Literal["liaison", "leader", "office", "steward"]
     name_zh: str
     url: str
     tags: list[str] = []

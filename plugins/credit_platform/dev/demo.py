@@ -92,6 +92,8 @@ def run(s: Settings) -> int:
     print(f"  warehouse_build: {wh.state}")
     if wh.state == "success":
         demo_history.summary(s)
+    from credit_platform.dev import demo_reminders
+    demo_reminders.run(s)
     reports_ok = demo_reports.run(s)
     print("== per source unit (landing.batches)")
     _unit_table(s)

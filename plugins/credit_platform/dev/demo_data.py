@@ -31,6 +31,7 @@ class Fed:
     by_channel: dict[str, int] = field(default_factory=dict)
     skipped: bool = False
     late_ids: list[str] = field(default_factory=list)
+    late_copies: int = 0  # copies of late records sent again by another unit or channel: late there too
     duplicate_groups: dict[str, list[str]] = field(default_factory=dict)  # original record_id → copies
 
 
@@ -95,6 +96,7 @@ def feed(s: Settings, today: date | None = None, seed: int = 7) -> Fed:
                     # a clerk also types one decision into the online form (second channel, same unit)
                     twin = recs[0]
                     _deliver(s, unit.code, "online_fill", ob.item, [twin], rng, today)
+                    fed.late_copies += twin["record_id"] in fed.late_ids
                     fed.duplicate_groups.setdefault(twin["record_id"], []).append(f"{unit.code}/online_fill")
                     fed.duplicates += 1
             if unit.code.endswith("_platform") and ob.item == "administrative_penalty" and provincial_penalties:
@@ -105,6 +107,7 @@ def feed(s: Settings, today: date | None = None, seed: int = 7) -> Fed:
                           for r in rng.sample(pool, min(3, len(pool)))]
                 for cp in copies:
                     original = cp["record_id"].split("-copy-", 1)[1]
+                    fed.late_copies += original in fed.late_ids
                     fed.duplicate_groups.setdefault(original, []).append(f"{unit.code}/{channel}")
                 recs += copies
                 fed.duplicates += len(copies)
@@ -114,7 +117,9 @@ def feed(s: Settings, today: date | None = None, seed: int = 7) -> Fed:
     # one corrupt upload, so the demo shows a whole-batch rejection and its feedback
     src.drop_in_inbox(s, "ln_hurd", "administrative_license", "许可信息-导出失败.xlsx", b"PK\x03\x04" + b"\x00" * 64)
     truth = {"day": today.isoformat(), "records": fed.records, "planted_defects": fed.planted,
-             "late_record_ids": fed.late_ids, "duplicate_groups": fed.duplicate_groups}
+             "late_record_ids": fed.late_ids, "duplicate_groups": fed.duplicate_groups,
+             # what the ledger must count late (on_time = false): the late records and their copies
+             "late_records_loaded": len(fed.late_ids) + fed.late_copies}
     truth_path(s, today).write_text(json.dumps(truth, ensure_ascii=False, indent=1))
     marker.write_text("fed\n")
     return fed

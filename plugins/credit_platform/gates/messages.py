@@ -34,7 +34,8 @@ def record_message(item: Item, cat: Catalog, field_code: str, reason: str, value
                    received_on: date, first_row: int | None = None) -> str:
     if field_code == "*":
         key = "、".join(item.names[k] for k in item.natural_key)
-        return f"与第{first_row}行记录重复（{key}相同）。同一批次内同一记录只能报送一次，请删除重复行。"
+        return (f"与原文件第{first_row}行记录重复（{key}相同）。已按重复报送登记，本行无需修改，"
+                f"也不要再次报送。")
     f = item.field(field_code)
     name, shown = f.name, display_value(f, value)
     if reason == "required_missing":

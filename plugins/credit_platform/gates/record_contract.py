@@ -39,6 +39,7 @@ _PRIORITY = {r: i for i, r in enumerate(RECORD_REASONS)}
 
 RECEIVED = "__received_on"
 ROW = "__row"
+REF = "__ref"  # the 记录编号 of a returned feedback workbook's row (gates.structure.REF)
 DUP_FIRST = "__dup_first_row"
 
 
@@ -356,6 +357,8 @@ def validate_frame(item: Item, raw: pl.DataFrame, received_on: date, row_offset:
     if missing:  # optional columns absent from the file: treat as empty (gate 0 already rejected required ones)
         raw = raw.with_columns([pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing])
     df = normalize(raw.select(item.codes), item.fields)
+    if REF in raw.columns:  # a returned feedback workbook: each row's 记录编号 travels beside the fields
+        df = df.with_columns(raw.get_column(REF).cast(pl.Utf8).str.strip_chars().replace("", None).alias(REF))
     row_numbers = (rows.cast(pl.Int64).alias(ROW) if rows is not None
                    else pl.int_range(row_offset + 1, row_offset + df.height + 1, dtype=pl.Int64).alias(ROW))
     df = df.with_columns(row_numbers, pl.lit(received_on).alias(RECEIVED))

@@ -25,6 +25,10 @@ from credit_platform.gates.normalize import to_half_width
 from credit_platform.standards.pii import redact_ids
 
 ROW = "__row"
+# The record reference (记录编号) of a feedback workbook's row: batch and row of the rejected record it shows.
+# Kept beside the fields (not a field): a returned row carrying it is matched to that rejection.
+REF = "__ref"
+REF_HEADERS = {"记录编号"}
 CHUNK_ROWS = 250_000
 _READ = 4 * 1024 * 1024
 
@@ -48,14 +52,18 @@ class Batch:
     columns: dict[str, str]  # source header -> field code
     warnings: list[str] = field(default_factory=list)
     chunks: Iterator[pl.DataFrame] = field(default_factory=lambda: iter(()))
+    # ROW + line_offset = the row number the clerk sees: Excel's row for XLSX and CSV (header on the line
+    # before the first record), the line for JSON lines
+    line_offset: int = 1
 
 
 def _header_key(text: str) -> str:
     return re.sub(r"\s+", "", to_half_width(str(text))).upper()
 
 
-# technical columns of the API / front-end / online-fill channels: provenance, not record fields
-TECHNICAL_COLUMNS = {"RECORD_ID", "UPDATED_AT", "ENTRY_ID", "原行号", "问题说明"}
+# technical columns of the API / front-end / online-fill channels (provenance) and the feedback workbook's own
+# columns (a returned workbook re-imports as it is): not record fields, ignored without a warning
+TECHNICAL_COLUMNS = {"RECORD_ID", "UPDATED_AT", "ENTRY_ID", "原行号", "原文件行号", "问题说明", "修改要求"}
 
 
 def header_map(item: Item, headers: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -68,6 +76,9 @@ def header_map(item: Item, headers: list[str]) -> tuple[dict[str, str], list[str
     warnings: list[str] = []
     for h in headers:
         code = lookup.get(_header_key(h))
+        if code is None and _header_key(h) in REF_HEADERS and REF not in mapping.values():
+            mapping[h] = REF
+            continue
         if code is None and _header_key(h) in TECHNICAL_COLUMNS:
             continue
         if code is None or code in mapping.values():
@@ -175,7 +186,7 @@ def _csv_error_zh(text: str) -> str:
         return "CSV解析失败：某行的列数多于表头（可能有未加引号的逗号）"
     if "could not parse" in text:
         return "CSV解析失败：引号不配对或字段无法解析"
-    return "CSV解析失败：" + text.splitlines()[0][:120]
+    return "CSV解析失败：文件格式不规范，请用Excel或WPS另存为CSV（逗号分隔）后重新上报"
 
 
 def _cell_text(v) -> str | None:
@@ -200,10 +211,10 @@ def _check_zip(path: Path | io.BytesIO) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError) as err:
-        raise BatchError("unreadable_file", f"XLSX文件损坏或不完整：{type(err).__name__}") from None
-    except Exception as err:  # noqa: BLE001  - a corrupt directory also raises NotImplementedError, ValueError…
-        raise BatchError("unreadable_file", f"XLSX文件无法解析：{type(err).__name__}") from None
+    except (zipfile.BadZipFile, OSError):
+        raise BatchError("unreadable_file", "XLSX文件损坏或不完整，不是有效的Excel文件") from None
+    except Exception:  # noqa: BLE001  - a corrupt directory also raises NotImplementedError, ValueError…
+        raise BatchError("unreadable_file", "XLSX文件内部结构损坏，无法解析") from None
     unpacked = sum(i.file_size for i in infos)
     packed = max(sum(i.compress_size for i in infos), 1)
     if unpacked > MAX_XLSX_UNPACKED or unpacked / packed > MAX_XLSX_RATIO:
@@ -219,20 +230,29 @@ def _xlsx_batch(path: Path | io.BytesIO, item: Item, chunk_rows: int) -> Batch:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        cause = type(err.__cause__ or err).__name__  # e.g. EntitiesForbidden from defusedxml
-        raise BatchError("unreadable_file", f"XLSX文件损坏或不完整：{cause}") from None
-    except Exception as err:  # noqa: BLE001  - openpyxl raises many types on hostile files
-        raise BatchError("unreadable_file", f"XLSX文件无法解析：{type(err).__name__}") from None
+        if "Entit" in type(err.__cause__ or err).__name__:  # EntitiesForbidden from defusedxml
+            raise BatchError("unreadable_file", "XLSX文件含有不允许的XML实体定义，疑似恶意文件") from None
+        raise BatchError("unreadable_file", "XLSX文件损坏或不完整，不是有效的Excel文件") from None
+    except Exception:  # noqa: BLE001  - openpyxl raises many types on hostile files
+        raise BatchError("unreadable_file", "XLSX文件内部结构损坏，无法解析") from None
     if not wb.worksheets:  # a package whose sheet part is missing still opens
         wb.close()
         raise BatchError("unreadable_file", "XLSX文件中没有工作表")
     rows = wb.worksheets[0].iter_rows(values_only=True)
+    header_row = 0
     try:
-        header = next(r for r in rows if any(c not in (None, "") for c in r))
+        header = None
+        for r in rows:
+            header_row += 1
+            if any(c not in (None, "") for c in r):
+                header = r
+                break
+        if header is None:
+            raise StopIteration
     except StopIteration:
         raise BatchError("empty_file", "工作表中没有表头和数据") from None
-    except Exception as err:  # noqa: BLE001
-        raise BatchError("unreadable_file", f"XLSX文件无法解析：{type(err).__name__}") from None
+    except Exception:  # noqa: BLE001
+        raise BatchError("unreadable_file", "XLSX文件内部结构损坏，无法解析") from None
     headers = [str(h) if h is not None else "" for h in header]
     named = [(i, h) for i, h in enumerate(headers) if h.strip()]
     mapping, warnings = header_map(item, [h for _, h in named])
@@ -255,14 +275,14 @@ def _xlsx_batch(path: Path | io.BytesIO, item: Item, chunk_rows: int) -> Batch:
                     yield pl.DataFrame({**buf, ROW: nums}, schema={**{c: pl.Utf8 for c in buf}, ROW: pl.Int64})
                     buf = {code: [] for _, code in picks}
                     nums = []
-        except Exception as err:  # noqa: BLE001
-            raise BatchError("unreadable_file", f"XLSX文件读取中断：{type(err).__name__}") from None
+        except Exception:  # noqa: BLE001
+            raise BatchError("unreadable_file", "XLSX文件读取中断，文件可能不完整") from None
         finally:
             wb.close()
         if nums or n == 0:
             yield pl.DataFrame({**buf, ROW: nums}, schema={**{c: pl.Utf8 for c in buf}, ROW: pl.Int64})
 
-    return Batch("xlsx", None, {h: mapping[h] for _, h in named if h in mapping}, warnings, chunks())
+    return Batch("xlsx", None, {h: mapping[h] for _, h in named if h in mapping}, warnings, chunks(), header_row)
 
 
 def _jsonl_keys(source: Source) -> list[str]:
@@ -272,7 +292,7 @@ def _jsonl_keys(source: Source) -> list[str]:
                               infer_schema_length=None).collect_schema().names()
     except pl.exceptions.PolarsError as err:
         if "supertype" not in str(err):
-            raise BatchError("unreadable_file", "JSON解析失败：" + str(err).splitlines()[0][:120]) from None
+            raise BatchError("unreadable_file", "JSON解析失败：数据不是每行一个JSON对象的格式") from None
     # one key holds objects or arrays of clashing shapes: polars cannot type the column, the keys are enough
     keys: dict[str, None] = {}
     text = source if isinstance(source, bytes) else source.read_bytes()
@@ -296,12 +316,12 @@ def _jsonl_batch(source: Source, item: Item) -> Batch:
     keys = _jsonl_keys(source)
     try:
         frame = pl.read_ndjson(source, schema=dict.fromkeys(keys, pl.Utf8))
-    except pl.exceptions.PolarsError as err:
-        raise BatchError("unreadable_file", "JSON解析失败：" + str(err).splitlines()[0][:120]) from None
+    except pl.exceptions.PolarsError:
+        raise BatchError("unreadable_file", "JSON解析失败：数据不是每行一个JSON对象的格式") from None
     mapping, warnings = header_map(item, frame.columns)
     frame = frame.select([pl.col(h).alias(code) for h, code in mapping.items()])
     frame = frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW))
-    return Batch("jsonl", "utf-8", mapping, warnings, iter([frame]))
+    return Batch("jsonl", "utf-8", mapping, warnings, iter([frame]), 0)
 
 
 def open_batch(source: Source, item: Item, workdir: Path, chunk_rows: int = CHUNK_ROWS, name: str = "") -> Batch:

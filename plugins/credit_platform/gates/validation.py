@@ -33,6 +33,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     format: str | None = None
     encoding: str | None = None
+    line_offset: int = 1  # ROW + line_offset = the row number the clerk sees in the file
 
     def as_json(self) -> dict:
         return {"item": self.item, "rows": self.rows, "accepted": self.accepted, "rejected": self.rejected,
@@ -40,12 +41,15 @@ class Report:
 
 
 ChunkSink = Callable[[Validated], None]
+ChunkPrep = Callable[[pl.DataFrame], pl.DataFrame]  # a chunk as read (field codes, ROW, REF) → as validated
 
 
 def validate_file(path: Path | bytes, item_code: str, received_on: date, on_chunk: ChunkSink | None = None,
-                  cat: Catalog | None = None, messages: bool = True, name: str = "") -> Report:
+                  cat: Catalog | None = None, messages: bool = True, name: str = "",
+                  prepare: ChunkPrep | None = None) -> Report:
     """Run gate 0 and gate 1 over a file, or a batch in memory (`name` then gives its extension). Never raises
-    for bad input: a batch error is in the report."""
+    for bad input: a batch error is in the report. `prepare` may rewrite each chunk before gate 1 (ingestion
+    restores the masked ID numbers of a returned feedback workbook there)."""
     cat = cat or catalog()
     item = cat.item(item_code)
     report = Report(item=item_code)
@@ -53,25 +57,28 @@ def validate_file(path: Path | bytes, item_code: str, received_on: date, on_chun
     # as soon as the batch has been read
     with tempfile.TemporaryDirectory(prefix="credit-batch-") as workdir:
         source = path if isinstance(path, bytes) else Path(path)
-        _validate(source, item, report, received_on, on_chunk, cat, messages, Path(workdir), name)
+        _validate(source, item, report, received_on, on_chunk, cat, messages, Path(workdir), name, prepare)
     return report
 
 
 def _validate(source: Path | bytes, item: Item, report: Report, received_on: date, on_chunk: ChunkSink | None,
-              cat: Catalog, messages: bool, workdir: Path, name: str) -> None:
+              cat: Catalog, messages: bool, workdir: Path, name: str, prepare: ChunkPrep | None = None) -> None:
     item_code = item.code
     try:
         batch = open_batch(source, item, workdir, name=name)
         report.format, report.encoding, report.warnings = batch.format, batch.encoding, batch.warnings
+        report.line_offset = batch.line_offset
         tracker = DuplicateTracker()
         for chunk in batch.chunks:
+            if prepare:
+                chunk = prepare(chunk)
             validated = validate_frame(item, chunk, received_on, tracker=tracker, cat=cat, rows=chunk.get_column(ROW))
             report.rows += validated.frame.height
             n_ok = int(validated.accepted.sum())
             report.accepted += n_ok
             report.rejected += validated.frame.height - n_ok
             if messages:
-                report.rejections += _messages(validated.rejections, item_code, cat, received_on)
+                report.rejections += _messages(validated.rejections, item_code, cat, received_on, batch.line_offset)
             if on_chunk:
                 on_chunk(validated)
     except BatchError as err:
@@ -81,10 +88,12 @@ def _validate(source: Path | bytes, item: Item, report: Report, received_on: dat
                               "message_zh": batch_message(err.reason, err.detail)}
 
 
-def _messages(rej: pl.DataFrame, item_code: str, cat: Catalog, received_on: date) -> list[dict]:
+def _messages(rej: pl.DataFrame, item_code: str, cat: Catalog, received_on: date, line_offset: int = 1) -> list[dict]:
     item = cat.item(item_code)
+    # a duplicate names the row of the first occurrence as the clerk sees it in the file (Excel's row number)
     return [
         {"row": row, "field": fld, "reason": reason,
-         "message_zh": record_message(item, cat, fld, reason, value, received_on, first)}
+         "message_zh": record_message(item, cat, fld, reason, value, received_on,
+                                      None if first is None else first + line_offset)}
         for row, fld, reason, value, first in rej.select("row", "field", "reason", "value", "first_row").iter_rows()
     ]

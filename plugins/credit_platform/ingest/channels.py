@@ -34,7 +34,7 @@ from minio.commonconfig import CopySource
 from minio.error import S3Error
 from psycopg import sql
 
-from credit_platform import object_store
+from credit_platform import clock, object_store
 from credit_platform.catalog.items import catalog
 from credit_platform.catalog.registry import Unit
 from credit_platform.clock import BEIJING
@@ -94,7 +94,7 @@ def extract_batch_files(s: Settings, unit: Unit) -> Iterator[Extract]:
 def set_aside_unassigned(s: Settings, unit: Unit, key: str) -> str:
     """A file outside `<unit>/<item>/` for an item the unit reports: nothing to check it against. It is moved,
     not dropped, to `quarantine/unassigned/<unit>/…`, and the unit is told where to put it."""
-    from credit_platform.notify import notices
+    from credit_platform.notify import delivery
 
     c = object_store.client(s)
     target = f"unassigned/{key}"
@@ -103,8 +103,13 @@ def set_aside_unassigned(s: Settings, unit: Unit, key: str) -> str:
     items = "、".join(f"{catalog().item(ob.item).name_zh}（{ob.item}）" for ob in unit.items)
     body = (f"收件箱中的文件“{redact_ids(key)}”不在任何信息项目录下，无法校验，已移至待处理区。"
             f"请按“{unit.code}/信息项代码/文件名”重新上传。贵单位报送的信息项：{items}。")
-    liaison = [ct.url for ct in unit.contacts if ct.role == "liaison"]
-    notices.send(s, f"【文件无法识别】{unit.name_zh}", body, recipient=unit.code, urls=liaison or None)
+    liaison = tuple(ct.url for ct in unit.contacts if ct.role == "liaison")
+    # once per file name and day (a failed notice is retried by the delivery log, never sent twice)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    delivery.deliver(s, delivery.Notice(
+        key=f"feedback:unassigned:{unit.code}:{digest}:{clock.today().isoformat()}", kind="feedback",
+        recipient=unit.code, title=f"【文件无法识别】{unit.name_zh}", body=body, targets=liaison,
+        meta={"quarantine_key": target}))
     return target
 
 

@@ -1,5 +1,5 @@
 """Load a gated batch into PostgreSQL exactly once: staged rows (COPY), the ledger row and the rejections
-in one transaction; then close the earlier rejections this batch corrects.
+in one transaction, which also closes the earlier rejections this batch corrects (ingest/corrections.py).
 
 A batch already in `landing.batches` is skipped, so a rerun changes nothing. `rows = accepted + rejected`
 is asserted here and enforced by a check constraint.
@@ -15,6 +15,7 @@ import psycopg
 
 from credit_platform import object_store
 from credit_platform.catalog.items import Catalog, catalog
+from credit_platform.ingest import corrections
 from credit_platform.ingest.staged_zone import GateOutcome
 from credit_platform.landing import schema as landing_schema
 from credit_platform.landing.schema import SCHEMA, item_columns
@@ -63,17 +64,26 @@ def load(s: Settings, out: GateOutcome, timings: dict | None = None, cat: Catalo
         for frame in frames:
             _copy_csv(conn, f"{SCHEMA}.{item.table}", frame.select(columns))
             copied += frame.height
-            keys.append(frame.get_column("natural_key_hash"))
+            keys.append(frame.select("row_no", "natural_key_hash"))
         if copied != out.accepted:
             raise RuntimeError(f"batch {b.batch_id}: staged {copied} rows but {out.accepted} were accepted")
         rej = out.rejections
         if rej is not None and rej.height:
+            # a duplicate of an earlier row of the batch is recorded as such and closed by that row at once:
+            # nothing to correct (all its field problems included: the record itself is reported once already)
+            dup = rej.join(out.duplicates.unique("row"), on="row", how="left").get_column("first_row")
+            is_dup = dup.is_not_null()
             _copy_csv(conn, f"{SCHEMA}.rejections", rej.select(
                 pl.lit(b.batch_id).alias("batch_id"), pl.col("row").alias("row_no"),
                 pl.col("field").alias("field_code"), "reason", "message_zh", "natural_key_hash",
                 pl.lit(b.unit).alias("unit_code"), pl.lit(b.item).alias("item_code"),
-                pl.lit(b.received_at).alias("received_at")))
-        _close_corrected(conn, b, keys)
+                pl.lit(b.received_at).alias("received_at"),
+                pl.when(is_dup).then(pl.lit(b.batch_id)).alias("corrected_by_batch"),
+                pl.when(is_dup).then(pl.lit(b.received_at)).alias("corrected_at"),
+                dup.alias("corrected_by_row"),
+                pl.when(is_dup).then(pl.lit("duplicate")).alias("resolution")))
+        rejected_rows = [] if rej is None else rej.get_column("row").unique().to_list()
+        corrections.close_corrected(conn, b, corrections.accepted_keys(keys), out.refs, rejected_rows)
     return "loaded"
 
 
@@ -82,24 +92,3 @@ def _copy_csv(conn: psycopg.Connection, table: str, frame: pl.DataFrame) -> None
     frame.write_csv(buf, include_header=False)
     with conn.cursor().copy(f"copy {table} ({', '.join(frame.columns)}) from stdin with (format csv)") as cp:
         cp.write(buf.getvalue())
-
-
-def _close_corrected(conn: psycopg.Connection, b, keys: list[pl.Series]) -> None:
-    """A valid record with the same natural key from the same unit, arriving later, corrects a rejection.
-
-    The unit's open rejections are few; the batch's keys are already in memory: match them here rather than
-    make the landing table carry an index for this lookup (it would cost every load ≈ 20% of its time)."""
-    open_keys = conn.execute(
-        f"select distinct natural_key_hash from {SCHEMA}.rejections where unit_code = %s and item_code = %s"
-        f" and corrected_by_batch is null and batch_id <> %s and received_at <= %s and natural_key_hash is not null",
-        (b.unit, b.item, b.batch_id, b.received_at)).fetchall()
-    if not open_keys or not keys:
-        return
-    candidates = pl.Series([k for (k,) in open_keys], dtype=pl.Utf8)
-    corrected = candidates.filter(candidates.is_in(pl.concat(keys).implode())).to_list()
-    if corrected:
-        conn.execute(
-            f"update {SCHEMA}.rejections set corrected_by_batch = %s, corrected_at = %s"
-            f" where unit_code = %s and item_code = %s and corrected_by_batch is null and batch_id <> %s"
-            f" and received_at <= %s and natural_key_hash = any(%s)",
-            (b.batch_id, b.received_at, b.unit, b.item, b.batch_id, b.received_at, corrected))

@@ -12,11 +12,19 @@ import psycopg
 from credit_platform import object_store
 from credit_platform.catalog.items import catalog
 from credit_platform.catalog.registry import CHANNEL_ZH, registry
+from credit_platform.clock import BEIJING
 from credit_platform.ingest import channels, landing_load, raw_zone
 from credit_platform.ingest.raw_zone import LandedBatch
-from credit_platform.ingest.staged_zone import GateOutcome, feedback_key, gate_and_stage, write_feedback
+from credit_platform.ingest.staged_zone import (
+    GateOutcome,
+    feedback_key,
+    gate_and_stage,
+    received_text,
+    source_name,
+    write_feedback,
+)
 from credit_platform.landing.schema import SCHEMA
-from credit_platform.notify import notices
+from credit_platform.notify import delivery
 from credit_platform.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,7 +44,8 @@ def extract_and_land(s: Settings, unit_code: str, channel: str, received_at: dat
 
 
 def ingest_batch(s: Settings, landed: dict) -> dict:
-    """Gate, stage and load one landed batch exactly once, then confirm it to its source."""
+    """Gate, stage and load one landed batch exactly once, send the unit its feedback, then confirm the batch
+    to its source. The result is the ledger row as it stands after delivery."""
     batch = LandedBatch(**landed["batch"])
     started = time.monotonic()
     landing_load.ensure_schema(s)
@@ -47,29 +56,42 @@ def ingest_batch(s: Settings, landed: dict) -> dict:
         out = gate_and_stage(s, batch)
         status = landing_load.load(s, out, {"gate_s": round(out.seconds, 3),
                                                "total_s": round(time.monotonic() - started, 3)})
-    summary = ledger_row(s, batch.batch_id)
-    summary["feedback_key"] = deliver_feedback(s, batch, summary, out)
+    key, notice = deliver_feedback(s, batch, ledger_row(s, batch.batch_id), out)
     channels.confirm(s, batch.unit, landed["extract"], batch.batch_id)
+    summary = ledger_row(s, batch.batch_id)
+    summary["feedback_key"] = key
+    summary["notice"] = notice
     summary["load"] = status
     return summary
 
 
-def deliver_feedback(s: Settings, batch: LandedBatch, ledger: dict, out: GateOutcome | None) -> str | None:
-    """Write the unit's feedback workbook and tell the unit, once per batch with problems, recorded in the
-    ledger (`feedback_sent_at`): a task that died after the load sends it on its retry (re-gating the raw
-    batch, which gives the same outcome) instead of never. At least once: a death between the notice and
-    the record sends it twice."""
+def feedback_notice_key(batch_id: str) -> str:
+    return f"feedback:{batch_id}"
+
+
+def deliver_feedback(s: Settings, batch: LandedBatch, ledger: dict, out: GateOutcome | None
+                     ) -> tuple[str | None, dict | None]:
+    """Write the unit's feedback workbook and tell the unit, once per batch with problems, through the delivery
+    log (ops.notices, key `feedback:<batch>`): racing loads of one batch send it once, a failed notice is
+    retried (with backoff) by the next run, and `feedback_sent_at` is set only once it was delivered.
+    Returns the workbook's key and the notice's delivery state."""
     if not (ledger["rejected"] or ledger["batch_error_reason"]):
-        return None
-    if ledger["feedback_sent"]:
-        return feedback_key(batch)
-    out = out or gate_and_stage(s, batch)
-    key = write_feedback(s, out)
-    send_feedback_notice(s, batch, out.rows, out.rejected, out.batch_error, key)
-    with psycopg.connect(s.pg_dsn()) as conn:
-        conn.execute(f"update {SCHEMA}.batches set feedback_sent_at = now() where batch_id = %s"
-                     " and feedback_sent_at is null", (batch.batch_id,))
-    return key
+        return None, None
+    key = feedback_key(batch)
+    nkey = feedback_notice_key(batch.batch_id)
+    prior = delivery.status(s, nkey)
+    if not (prior and prior.sent):
+        out = out or gate_and_stage(s, batch)
+        write_feedback(s, out)
+        result = delivery.deliver(s, feedback_notice(s, batch, out, key))
+    else:
+        result = prior
+    if result.sent:
+        with psycopg.connect(s.pg_dsn()) as conn:
+            conn.execute(f"update {SCHEMA}.batches set feedback_sent_at = %s where batch_id = %s"
+                         " and feedback_sent_at is null", (result.sent_at, batch.batch_id))
+    return key, {"key": nkey, "status": result.status, "attempts": result.attempts,
+                 "next_attempt_at": result.next_attempt_at.isoformat() if result.next_attempt_at else None}
 
 
 def ledger_row(s: Settings, batch_id: str) -> dict:
@@ -81,18 +103,36 @@ def ledger_row(s: Settings, batch_id: str) -> dict:
     return dict(row)
 
 
-def send_feedback_notice(s: Settings, batch: LandedBatch, rows: int, rejected: int, batch_error: dict | None,
-                         feedback_key: str | None) -> None:
+LINK_DAYS = 7
+
+
+def feedback_notice(s: Settings, batch: LandedBatch, out: GateOutcome, feedback_key: str | None,
+                    now: datetime | None = None) -> delivery.Notice:
+    """The notice a clerk can act on: which file (or table / API), when, how many, the link and until when it
+    works. Plain Chinese: no reason codes or exception names."""
     unit = registry().unit(batch.unit)
     item_zh = catalog().item(batch.item).name_zh
-    link = object_store.client(s).presigned_get_object(s.bucket("feedback"), feedback_key, expires=timedelta(days=7)) \
-        if feedback_key else ""
-    if batch_error:
-        body = (f"贵单位于{batch.received_at[:16].replace('T', ' ')}通过{CHANNEL_ZH[batch.channel]}报送的{item_zh}"
-                f"{'文件' if batch.channel == 'batch_file' else '数据'}未能读取：{batch_error['message_zh']}")
+    name, when = source_name(batch), received_text(batch)
+    now = now or datetime.now(UTC)
+    link = object_store.client(s).presigned_get_object(s.bucket("feedback"), feedback_key,
+                                                       expires=timedelta(days=LINK_DAYS)) if feedback_key else ""
+    until = (now + timedelta(days=LINK_DAYS)).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    head = f"贵单位于{when}通过{CHANNEL_ZH[batch.channel]}报送的{item_zh}（{name}）"
+    if out.batch_error:
+        body = (f"{head}未能读取，未入库任何记录。\n原因：{out.batch_error['message_zh']}\n"
+                "请修正后重新报送整个文件。")
     else:
-        body = (f"贵单位于{batch.received_at[:16].replace('T', ' ')}通过{CHANNEL_ZH[batch.channel]}报送的{item_zh}"
-                f"共{rows}条，其中{rejected}条未通过目录校验。请在问题数据清单中查看原因，修改后重新报送。")
-    body += f"\n问题数据清单：{link}\n批次号：{batch.batch_id}"
-    liaison = [c.url for c in unit.contacts if c.role == "liaison"]
-    notices.send(s, f"【问题数据反馈】{unit.name_zh} {item_zh}", body, recipient=unit.code, urls=liaison or None)
+        dups = out.duplicates.get_column("row").n_unique() if out.duplicates.height else 0
+        to_fix = out.rejected - dups
+        body = (f"{head}共{out.rows}条，已入库{out.accepted}条，未通过校验{out.rejected}条"
+                + (f"（其中{dups}条为同一文件内的重复记录，已登记，无需处理）" if dups else "") + "。\n"
+                + (f"请打开问题数据清单，在“待修改记录”工作表中按“问题说明”修改这{to_fix}条记录，保留“记录编号”列，"
+                   "修改后将清单原样重新报送。" if to_fix else "无需修改或重新报送。"))
+    body += (f"\n问题数据清单：{link}\n（下载链接有效期至{until}（北京时间），过期后请联系信用办重新获取）"
+             f"\n批次号：{batch.batch_id}")
+    liaison = tuple(c.url for c in unit.contacts if c.role == "liaison")
+    return delivery.Notice(
+        key=feedback_notice_key(batch.batch_id), kind="feedback", recipient=unit.code,
+        title=f"【问题数据反馈】{unit.name_zh} {item_zh}：{name}", body=body, targets=liaison,
+        meta={"batch": batch.batch_id, "item": batch.item, "rows": out.rows, "accepted": out.accepted,
+              "rejected": out.rejected, "period": batch.received_date.isoformat(), "link_until": until})

@@ -19,11 +19,11 @@ import polars as pl
 
 from credit_platform import object_store
 from credit_platform.catalog.items import Catalog, Item, catalog
-from credit_platform.catalog.workdays import is_workday
-from credit_platform.gates.record_contract import Validated, _date_expr
+from credit_platform.catalog.workdays import add_working_days
+from credit_platform.gates.record_contract import REF, Validated, _date_expr
 from credit_platform.gates.structure import ROW
 from credit_platform.gates.validation import validate_file
-from credit_platform.ingest import feedback
+from credit_platform.ingest import corrections, feedback
 from credit_platform.ingest.raw_zone import LandedBatch
 from credit_platform.landing.schema import item_columns
 from credit_platform.settings import Settings
@@ -51,6 +51,13 @@ class GateOutcome:
     problems: pl.DataFrame | None = None
     # the staged frames themselves, when gate and load run in one process (the S3 copy is the durable one)
     staged_frames: list[pl.DataFrame] = field(default_factory=list, repr=False)
+    # rows of a returned feedback workbook that carry a 记录编号: row, ref, accepted
+    refs: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"row": pl.Int64, "ref": pl.Utf8, "accepted": pl.Boolean}))
+    # rows rejected as duplicates of an earlier row of the same batch: row, first_row
+    duplicates: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"row": pl.Int64, "first_row": pl.Int64}))
+    line_offset: int = 1  # row + line_offset = the row Excel shows in the unit's file
 
     @property
     def status(self) -> str:
@@ -72,18 +79,19 @@ def with_key_hash(frame: pl.DataFrame, item: Item) -> pl.DataFrame:
     return frame.with_columns(stable_key_hash(keys).alias("natural_key_hash"))
 
 
-def working_days_after(decisions: pl.Series, received: date) -> pl.Series:
-    """Working days in (decision, received] for each decision date (null stays null)."""
-    valid = decisions.drop_nulls()
-    if valid.is_empty():
-        return pl.Series([None] * len(decisions), dtype=pl.Int64)
-    start = min(valid.min(), received)
-    days = pl.date_range(start, received, "1d", eager=True)
-    flags = pl.Series([is_workday(d) for d in days.to_list()], dtype=pl.Int64)
-    # count of working days strictly after each date, up to and including `received`
-    after = flags.reverse().cum_sum().reverse() - flags
-    table = pl.DataFrame({"d": days, "n": after})
-    return pl.DataFrame({"d": decisions}).join(table, on="d", how="left", maintain_order="left")["n"]
+def deadlines(decisions: pl.Series, working_days: int) -> pl.Series:
+    """The day each decision's reporting deadline falls on: decision date + N working days on the official
+    calendar (null stays null)."""
+    unique = decisions.drop_nulls().unique()
+    table = pl.DataFrame({"d": unique, "due": [add_working_days(d, working_days) for d in unique.to_list()]},
+                         schema={"d": pl.Date, "due": pl.Date})
+    return pl.DataFrame({"d": decisions}).join(table, on="d", how="left", maintain_order="left")["due"]
+
+
+def on_time(decisions: pl.Series, received: date, working_days: int) -> pl.Series:
+    """On time when received on or before the day the deadline falls on; a weekend or holiday arrival after
+    that day is late (counting working days up to the arrival would call a Saturday arrival on time)."""
+    return (deadlines(decisions, working_days) >= received).alias("on_time")
 
 
 def staged_frame(v: Validated, item: Item, batch: LandedBatch, id_key: str) -> pl.DataFrame:
@@ -95,9 +103,10 @@ def staged_frame(v: Validated, item: Item, batch: LandedBatch, id_key: str) -> p
         pl.lit(batch.received_at).alias("received_at"), pl.col("natural_key_hash"),
     ]
     if item.deadline:
-        lag = working_days_after(acc.select(_date_expr(item.deadline.from_)).to_series(), batch.received_date)
-        acc = acc.with_columns(lag.alias("__lag"))
-        exprs.append((pl.col("__lag") <= item.deadline.working_days).alias("on_time"))
+        flags = on_time(acc.select(_date_expr(item.deadline.from_)).to_series(), batch.received_date,
+                        item.deadline.working_days)
+        acc = acc.with_columns(flags.alias("__on_time"))
+        exprs.append(pl.col("__on_time").alias("on_time"))
     else:
         exprs.append(pl.lit(None, dtype=pl.Boolean).alias("on_time"))
     for col in item_columns(item):
@@ -132,12 +141,19 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
     rejected_records: list[pl.DataFrame] = []
     problems: list[pl.DataFrame] = []
     staged_parts: list[pl.DataFrame] = []
+    refs: list[pl.DataFrame] = []
+    duplicates: list[pl.DataFrame] = []
     personal = [f.code for f in item.fields if f.personal_id]
 
     def on_chunk(v: Validated) -> None:
         if int(v.accepted.sum()):
             staged_parts.append(staged_frame(v, item, batch, s.id_hash_key))
+        if REF in v.frame.columns:
+            refs.append(v.frame.select(pl.col(ROW).alias("row"), pl.col(REF).alias("ref"),
+                                       v.accepted.alias("accepted")).filter(pl.col("ref").is_not_null()))
         if v.rejections.height:
+            duplicates.append(v.rejections.filter(pl.col("reason") == "duplicate_in_batch")
+                              .select("row", "first_row"))
             rej_rows = v.frame.filter(~v.accepted)
             rejected_records.append(with_key_hash(rej_rows, item))
             shown = v.rejections.with_columns(
@@ -145,15 +161,24 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
                 .alias("value"))
             problems.append(shown.select("row", "field", "value"))
 
+    # a returned feedback workbook's rows still carrying the masked ID of the record they reference get it back
+    prepare = corrections.MaskedIdRestorer(s, batch, item)
     if batch.bytes <= IN_MEMORY_MAX:  # the usual extract: no round trip through the disk
         report = validate_file(object_store.get(c, s.bucket("raw"), batch.raw_key), batch.item,
-                               batch.received_date, on_chunk=on_chunk, cat=cat, name=f"batch.{batch.ext}")
+                               batch.received_date, on_chunk=on_chunk, cat=cat, name=f"batch.{batch.ext}",
+                               prepare=prepare)
     else:  # a very large file streams from disk, so memory stays bounded by the chunk size
         with tempfile.TemporaryDirectory(prefix="credit-gate-") as tmp:
             path = Path(tmp) / f"batch.{batch.ext}"
             c.fget_object(s.bucket("raw"), batch.raw_key, str(path))
-            report = validate_file(path, batch.item, batch.received_date, on_chunk=on_chunk, cat=cat)
+            report = validate_file(path, batch.item, batch.received_date, on_chunk=on_chunk, cat=cat,
+                                   prepare=prepare)
     out.rows, out.accepted, out.rejected, out.encoding = report.rows, report.accepted, report.rejected, report.encoding
+    out.line_offset = report.line_offset
+    if refs:
+        out.refs = pl.concat(refs)
+    if duplicates:
+        out.duplicates = pl.concat(duplicates)
 
     if report.batch_error:
         out.batch_error = report.batch_error
@@ -181,6 +206,14 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
         records = pl.concat(rejected_records)
         rej = rej.join(records.select(pl.col(ROW).alias("row"), "natural_key_hash"), on="row", how="left")
         shown = display_frame(records, item)
+        if personal:  # the clear ID numbers of rejected records stay in the quarantine zone (restricted, like
+            # raw) so a returned row that still shows the masked number gets the original back
+            ids = records.select(pl.col(ROW).alias("row"), *personal)
+            ikey = f"{prefix}.rejected.ids.parquet"
+            buf = io.BytesIO()
+            ids.write_parquet(buf)
+            object_store.put(c, s.bucket("quarantine"), ikey, buf.getvalue())
+            out.quarantine_keys.append(ikey)
         rej = rej.join(pl.concat(problems), on=["row", "field"], how="left")
         qkey = f"{prefix}.rejected.parquet"
         buf = io.BytesIO()
@@ -203,13 +236,39 @@ def write_feedback(s: Settings, out: GateOutcome, cat: Catalog | None = None) ->
     if not out.feedback_key:
         return None
     c = object_store.client(s)
+    b = out.batch
     if out.batch_error:
-        data = feedback.batch_error_workbook(out.batch_error["reason"], out.batch_error["message_zh"])
+        data = feedback.batch_error_workbook(source_name(b), received_text(b), out.batch_error["message_zh"])
     else:
-        data = feedback.workbook((cat or catalog()).item(out.batch.item), out.shown, out.problems)
+        data = feedback.workbook((cat or catalog()).item(b.item), out.shown, out.problems, b.batch_id,
+                                 out.line_offset)
     object_store.put(c, s.bucket("feedback"), out.feedback_key, data)
     return out.feedback_key
 
 
 def feedback_key(b: LandedBatch) -> str:
     return f"{b.unit}/{b.item}/dt={b.received_date.isoformat()}/{b.batch_id}-问题数据清单.xlsx"
+
+
+def source_name(b: LandedBatch) -> str:
+    """What the unit knows the batch by: the file name it uploaded, or the table / API it was pulled from."""
+    from credit_platform.catalog.registry import CHANNEL_ZH
+
+    where = b.source_ref.partition(":")[2]
+    if b.channel == "batch_file":
+        return f"文件“{b.source_ref.rsplit('/', 1)[-1]}”"
+    if b.channel == "frontend_db":
+        return f"{CHANNEL_ZH[b.channel]}数据表 {where.split('@', 1)[0]}"
+    if b.channel == "api":
+        return f"{CHANNEL_ZH[b.channel]} {where}"
+    if b.channel == "online_fill":
+        return f"{CHANNEL_ZH[b.channel]}记录（填报编号{where}）"
+    return CHANNEL_ZH.get(b.channel, b.channel)
+
+
+def received_text(b: LandedBatch) -> str:
+    from datetime import datetime
+
+    from credit_platform.clock import BEIJING
+
+    return datetime.fromisoformat(b.received_at).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")

@@ -52,8 +52,10 @@ create table if not exists {SCHEMA}.rejections (
     unit_code text not null,
     item_code text not null,
     received_at timestamptz not null,
-    corrected_by_batch text,
+    corrected_by_batch text,  -- set: closed (not open problem data); by which batch and row, and how:
     corrected_at timestamptz,
+    corrected_by_row integer,
+    resolution text check (resolution in ('corrected', 'resubmitted', 'duplicate')),
     primary key (batch_id, row_no, field_code)
 );
 -- open rejections are looked up by unit, item and natural key when a later batch may correct them
@@ -224,6 +226,12 @@ def _apply(conn, cat: Catalog) -> None:
     conn.execute(CALENDAR_DDL)
     # where `is_workday` comes from: chinesecalendar, contracts (calendar.yaml) or weekdays (no arrangement known)
     _add_column(conn, "calendar", "source", "text not null default 'chinesecalendar'")
+    # rejections closed before the row and the kind of closing were recorded were corrections
+    _add_column(conn, "rejections", "corrected_by_row", "integer")
+    _add_column(conn, "rejections", "resolution",
+                "text check (resolution in ('corrected', 'resubmitted', 'duplicate'))",
+                backfill=f"update {SCHEMA}.rejections set resolution = 'corrected'"
+                         " where corrected_by_batch is not null")
     # batches loaded before feedback delivery was recorded had theirs sent right after the load
     _add_column(conn, "batches", "feedback_sent_at", "timestamptz",
                 backfill=f"update {SCHEMA}.batches set feedback_sent_at = loaded_at"

@@ -11,16 +11,21 @@ OWNER = "credit-data-platform"
 
 
 def on_failure(context) -> None:
-    """Tell the platform engineers which task failed; never raises (a callback must not mask the error)."""
+    """Tell the platform engineers which task failed, through the delivery log (kind "alert", CP_ALERT_URLS).
+    The send result is checked and logged; never raises (a callback must not mask the task's own error)."""
     try:
-        from credit_platform.notify import notices
+        from credit_platform.notify import alerts
         from credit_platform.orchestration.runtime import task_settings
 
         ti = context.get("ti") or context.get("task_instance")
-        title = f"[平台告警] 任务失败：{ti.dag_id}.{ti.task_id}" if ti else "[平台告警] 任务失败"
-        notices.send(task_settings(), title, str(context.get("exception", ""))[:2000], recipient="platform-ops")
+        result = alerts.task_failed(task_settings(), ti.dag_id, ti.task_id, ti.run_id, int(ti.try_number or 0),
+                                    f"{type(context.get('exception')).__name__}: {context.get('exception')}",
+                                    getattr(ti, "log_url", "") or "")
+        if not result.sent:
+            log.error("failure alert %s not delivered (attempt %s, retried later): %s", result.key,
+                      result.attempts, result.last_error)
     except Exception:
-        log.exception("failure notice could not be sent")
+        log.exception("failure alert could not be sent")
 
 
 DEFAULT_ARGS = {

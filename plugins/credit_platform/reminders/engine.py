@@ -1,0 +1,265 @@
+"""Reminders: open causes → the level each has reached → one message per (unit, rule, subject, level), rendered
+from the Chinese templates and delivered through notify.delivery (ops.notices: idempotent, retried, logged).
+
+Levels follow each other in working days (rules `levels`), never skipped: the next level is due when the cause has
+been open for its offset and the previous level was sent at least the difference earlier. Messages go out only on
+working days within office hours (Beijing); a dry run shows what would go out and why, without sending.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+
+import apprise
+import psycopg
+
+from credit_platform import clock, object_store
+from credit_platform.catalog.items import catalog
+from credit_platform.catalog.registry import CHANNEL_ZH, Contact, Registry, registry
+from credit_platform.catalog.workdays import add_working_days, is_workday
+from credit_platform.notify import alerts, delivery, render, url_secrets
+from credit_platform.notify.delivery import DeliveryResult, Notice
+from credit_platform.reminders.causes import Cause, open_causes
+from credit_platform.reminders.rules import LEVEL_ZH, LEVELS, RULE_ZH, ReminderRules, rules
+from credit_platform.settings import Settings
+
+log = logging.getLogger(__name__)
+
+REASON_ZH = {"required_missing": "必填项缺失", "must_be_empty": "应为空却填写", "too_long": "超过长度",
+             "invalid_format": "格式不符", "invalid_checksum": "校验位错误", "invalid_date": "日期无效",
+             "invalid_number": "数值无效", "not_in_code_list": "不在代码表内", "future_date": "日期晚于报送日",
+             "date_order": "日期先后不符"}
+FREQ_ZH = {"daily": "按工作日", "weekly": "按周", "monthly": "按月"}
+
+
+@dataclass
+class Message:
+    key: str
+    kind: str                 # reminder | escalation
+    unit: str
+    rule: str
+    level: str
+    period: str
+    subject: str
+    recipient: str            # unit code, or office code (escalation, incomplete key)
+    targets: tuple[str, ...]  # apprise URLs, secrets filled in (never printed: see targets_masked)
+    targets_masked: list[str]
+    to: list[str]             # who: "<unit or office>/<contact role>" (the log keeps this, URLs only masked)
+    title: str
+    body: str
+    why: str
+    opened_on: date
+    facts: dict = field(default_factory=dict)
+    behind: list[dict] = field(default_factory=list)
+    already_sent: bool = False  # sent earlier on the same day (a rerun): delivery will not send it again
+
+    def as_json(self) -> dict:
+        d = asdict(self)
+        d.pop("targets")
+        d["targets"] = d.pop("targets_masked")
+        return json.loads(json.dumps(d, ensure_ascii=False, default=str))
+
+
+@dataclass
+class RunResult:
+    as_of: date
+    acting: bool
+    reason: str               # why nothing was sent, or "sent"
+    messages: list[Message]
+    delivered: list[DeliveryResult] = field(default_factory=list)
+    alerts: list[DeliveryResult] = field(default_factory=list)
+
+    @property
+    def sent_now(self) -> list[DeliveryResult]:
+        return [d for d in self.delivered if d.sent_now]
+
+
+# --- when ---------------------------------------------------------------------------------------------------------
+def acting_now(now: datetime, r: ReminderRules) -> tuple[bool, str]:
+    local = now.astimezone(clock.BEIJING)
+    if not is_workday(local.date()):
+        return False, f"{local.date()} is not a working day on the official calendar: nothing is sent"
+    if not (r.office_hours.start <= local.time().replace(tzinfo=None) <= r.office_hours.end):
+        return False, (f"{local:%H:%M} Beijing time is outside office hours "
+                       f"({r.office_hours.start:%H:%M}–{r.office_hours.end:%H:%M}): nothing is sent")
+    return True, "sent"
+
+
+def _sent_levels(s: Settings, as_of: date) -> tuple[dict[str, dict[str, int]], set[str]]:
+    """For every reminder sequence (key without its level): the levels sent before as_of with the working days
+    since; and the keys sent on as_of itself (a rerun of the day shows them again, delivery sends them once)."""
+    with psycopg.connect(s.pg_dsn()) as conn:
+        if conn.execute("select to_regclass('ops.notices')").fetchone()[0] is None:
+            return {}, set()
+        rows = conn.execute(
+            "select n.key, n.level, a.workday_seq - c.workday_seq, c.day = a.day from ops.notices n"
+            " join landing.calendar c on c.day = (n.sent_at at time zone 'Asia/Shanghai')::date"
+            " join landing.calendar a on a.day = %s"
+            " where n.status = 'sent' and n.key like 'reminder:%%' and c.day <= a.day", (as_of,)).fetchall()
+    before: dict[str, dict[str, int]] = {}
+    today: set[str] = set()
+    for key, level, since, same_day in rows:
+        if same_day:
+            today.add(key)
+        else:
+            before.setdefault(key.rsplit(":", 1)[0], {})[level] = since
+    return before, today
+
+
+def due_level(cause: Cause, offsets: list[tuple[str, int]], sent: dict[str, int]) -> tuple[str, str] | None:
+    """The next level of the sequence if it is due today, with why; None when nothing is due."""
+    done = [i for i, (lv, _) in enumerate(offsets) if lv in sent]
+    i = max(done) + 1 if done else 0
+    if i >= len(offsets):
+        return None
+    level, offset = offsets[i]
+    if cause.working_days_open < offset:
+        return None
+    if i > 0:
+        prev, prev_offset = offsets[i - 1]
+        if sent[prev] < offset - prev_offset:
+            return None
+        why = (f"{RULE_ZH[cause.rule]} since {cause.opened_on} ({cause.working_days_open} working days); "
+               f"{prev} sent {sent[prev]} working days ago")
+    else:
+        why = f"{RULE_ZH[cause.rule]} since {cause.opened_on} ({cause.working_days_open} working days)"
+    return level, why
+
+
+# --- who ----------------------------------------------------------------------------------------------------------
+def _to(owner: str, contacts: list[Contact], roles: set[str]) -> list[tuple[str, str]]:
+    return [(f"{owner}/{c.role}", c.url) for c in contacts if c.role in roles]
+
+
+def _steward(reg: Registry, office_code: str, role: str) -> tuple[str, str, list[tuple[str, str]]]:
+    """The named person for data no correction can match: the office's, else its parent office's."""
+    code = office_code
+    while code:
+        office = reg.offices[code]
+        found = [c for c in office.contacts if c.role == role]
+        if found:
+            return code, found[0].name_zh, _to(code, found, {role})
+        code = office.parent
+    office = reg.offices[office_code]
+    return office_code, office.name_zh, _to(office_code, office.contacts, {"office"})
+
+
+def _masked(urls: tuple[str, ...]) -> list[str]:
+    ap = apprise.Apprise()
+    for u in urls:
+        if not ap.add(u):
+            raise ValueError(f"notice URL not understood by apprise: {u.split(':', 1)[0]}://…")
+    return [server.url(privacy=True) for server in ap]
+
+
+# --- what ---------------------------------------------------------------------------------------------------------
+def _feedback_link(s: Settings, f: dict, r: ReminderRules) -> str:
+    # the workbook written at ingestion (ingest.staged_zone.feedback_key); chat channels cannot carry files, and
+    # mail with a link is what the unit already got with its feedback notice
+    key = f"{f['unit']}/{f['item_code']}/dt={f['received_date']}/{f['batch_id']}-问题数据清单.xlsx"
+    return object_store.client(s).presigned_get_object(s.bucket("feedback"), key,
+                                                       expires=timedelta(days=r.links_valid_days))
+
+
+def plan(s: Settings, as_of: date, r: ReminderRules | None = None,
+         units: set[str] | None = None) -> tuple[list[Cause], list[Message]]:
+    """Every cause open on as_of and the messages due on that day (not sent yet); `units` limits both."""
+    r = r or rules()
+    reg, cat = registry(), catalog()
+    all_causes = [c for c in open_causes(s, as_of, r) if c.unit in reg.units]
+    causes = [c for c in all_causes if units is None or c.unit in units]
+    sent, sent_today = _sent_levels(s, as_of)
+    env = render.environment()
+
+    def item_zh(f: dict) -> str:
+        return cat.items[f["item_code"]].name_zh if "item_code" in f else ""
+
+    backlog: dict[str, list[dict]] = {}  # every unit behind, for the offices' escalations
+    for c in all_causes:
+        unit = reg.units[c.unit]
+        summary = env.get_template("reminders/_summary.j2").render(rule=c.rule, f=c.facts, item_zh=item_zh(c.facts))
+        backlog.setdefault(unit.supervising_office, []).append(
+            {"unit": c.unit, "unit_name": unit.name_zh, "summary": summary.strip(), "since": c.opened_on})
+    for rows in backlog.values():  # one line per unit, its causes joined
+        merged: dict[str, dict] = {}
+        for row in rows:
+            m = merged.setdefault(row["unit"], {**row, "summary": []})
+            m["summary"].append(row["summary"])
+            m["since"] = min(m["since"], row["since"])
+        rows[:] = [{**m, "summary": "；".join(m["summary"])} for m in merged.values()]
+
+    messages = []
+    for c in causes:
+        unit = reg.units[c.unit]
+        office = reg.offices[unit.supervising_office]
+        if c.rule == "incomplete_key":
+            offsets = [("notice", 0)]  # opens after_working_days after receipt
+        else:
+            offsets = r.levels_of(c.rule).offsets()
+        seq_key = f"reminder:{c.unit}:{c.rule}:{c.subject}"
+        due = due_level(c, offsets, sent.get(seq_key, {}))
+        if due is None:
+            continue
+        level, why = due
+        f = {**c.facts, "unit": c.unit}
+        ctx = {"unit": unit, "office": office, "f": f, "behind": c.behind, "as_of": as_of, "contact": r.contact_zh,
+               "level_zh": LEVEL_ZH[level], "item_zh": item_zh(f), "freq_zh": FREQ_ZH.get(f.get("frequency"), ""),
+               "channels_zh": "、".join(dict.fromkeys(CHANNEL_ZH[ch.channel] for ch in unit.channels)),
+               "period_zh": "周" if f.get("period_unit") == "week" else "个月",
+               "backlog": backlog.get(unit.supervising_office, []), "link": "", "next_level_zh": "",
+               "next_date": ""}
+        idx = [lv for lv, _ in offsets].index(level)
+        if idx + 1 < len(offsets):
+            nxt, nxt_offset = offsets[idx + 1]
+            ctx["next_level_zh"] = {"reminder": "向贵单位分管负责同志发送催办",
+                                    "escalation": f"报请{office.name_zh}督办"}[nxt]
+            ctx["next_date"] = add_working_days(as_of, nxt_offset - offsets[idx][1])
+        if c.rule in ("open_problems", "incomplete_key"):
+            names = cat.items[f["item_code"]].names
+            ctx["behind"] = [{**p, "field_zh": names.get(p["field"], p["field"]),
+                              "reason_zh": REASON_ZH.get(p["reason"], p["reason"])} for p in c.behind]
+            ctx["link"] = _feedback_link(s, f, r)
+            ctx["key_fields_zh"] = "、".join(names[k] for k in cat.items[f["item_code"]].natural_key)
+        kind = "escalation" if level == "escalation" else "reminder"
+        if c.rule == "incomplete_key":
+            recipient, steward, to = _steward(reg, unit.supervising_office, r.rules.incomplete_key.route_to_role)
+            ctx["steward_name"] = steward
+        elif level == "escalation":
+            recipient = office.code  # the unit copied
+            to = _to(office.code, office.contacts, {"office"}) + _to(c.unit, unit.contacts, {"liaison", "leader"})
+        else:
+            recipient = c.unit
+            to = _to(c.unit, unit.contacts, {"liaison"} | ({"leader"} if level == "reminder" else set()))
+        to = to or _to(c.unit, unit.contacts, {"liaison", "leader", "office", "steward"})
+        targets = tuple(dict.fromkeys(url_secrets.resolve(url) for _, url in to))
+        title, body = render.render(f"reminders/{c.rule}.{level}.j2", **ctx)
+        messages.append(Message(f"{seq_key}:{level}", kind, c.unit, c.rule, level, c.period, c.subject, recipient,
+                                targets, _masked(targets), [who for who, _ in to], title, body, why, c.opened_on,
+                                c.facts, c.behind, f"{seq_key}:{level}" in sent_today))
+    return causes, messages
+
+
+# --- send ---------------------------------------------------------------------------------------------------------
+def run(s: Settings, now: datetime | None = None, dry_run: bool = False, r: ReminderRules | None = None,
+        units: set[str] | None = None) -> RunResult:
+    r = r or rules()
+    now = now or datetime.now(clock.BEIJING)
+    as_of = clock.beijing_date(now)
+    acting, reason = acting_now(now, r)
+    _, messages = plan(s, as_of, r, units)
+    result = RunResult(as_of, acting and not dry_run, "dry run: nothing sent" if dry_run else reason, messages)
+    if dry_run or not acting:
+        return result
+    for m in messages:
+        meta = {"unit": m.unit, "rule": m.rule, "level": m.level, "period": m.period, "subject": m.subject,
+                "to": m.to, "opened_on": m.opened_on, "facts": m.facts}
+        result.delivered.append(delivery.deliver(
+            s, Notice(m.key, m.kind, m.recipient, m.title, m.body, m.targets, (), meta), now=now))
+    result.alerts = alerts.undeliverable(s, r.undeliverable_alert_after, now)
+    return result
+
+
+__all__ = ["LEVELS", "Message", "RunResult", "acting_now", "due_level", "plan", "run"]
