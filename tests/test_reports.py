@@ -193,7 +193,9 @@ def test_gate_refuses_a_frame_with_a_clear_id_number_or_a_rate_out_of_range(rs):
 
     r = frames.build(rs, "data_quality", HULUDAO_OFFICE, OCT)
     bad = r.sections[0]
-    bad.frame = bad.frame.with_columns(pl.lit("210102199003074512").alias("unit_name"))
+    from credit_platform.standards.identifiers import make_resident_id
+
+    bad.frame = bad.frame.with_columns(pl.lit(f"某单位{make_resident_id('21010219900307451')}").alias("unit_name"))
     with pytest.raises(gate.GateError, match="no_clear_id_numbers"):
         gate.check(r)
     r = frames.build(rs, "data_quality", HULUDAO_OFFICE, OCT)

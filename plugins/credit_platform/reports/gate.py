@@ -8,7 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 from credit_platform.reports.model import Report, Section
-from credit_platform.standards.pii import redact_ids
+from credit_platform.standards.pii import find_ids
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -46,7 +46,7 @@ def _schema(section: Section) -> pa.DataFrameSchema:
         elif c.fmt == "text":
             cols[c.name] = pa.Column(pl.Utf8, nullable=True, coerce=True, checks=[
                 pa.Check(lambda d: d.lazyframe.select(
-                    pl.col(d.key).map_elements(lambda v: redact_ids(v) == v, return_dtype=pl.Boolean)),
+                    pl.col(d.key).map_elements(lambda v: not find_ids(v), return_dtype=pl.Boolean)),
                     name="no_clear_id_numbers", element_wise=False)])
     checks = []
     for parts, total in section.sums:
