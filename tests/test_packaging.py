@@ -25,6 +25,11 @@ def test_the_wheel_installed_outside_the_checkout_parses_the_dags_and_checks_the
     subprocess.run([_uv(), "build", "--wheel", "--out-dir", str(dist), str(REPO_ROOT)], check=True,
                    capture_output=True)
     [wheel] = dist.glob("credit_platform-*.whl")
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "credit_platform/ingest/pipeline.py" in names
+    assert not [n for n in names if n.startswith("credit_platform/dev/")], "local stand-ins leaked into the wheel"
     # a fresh venv: the package from the wheel only; its locked dependencies seen from the project's environment
     # (a path line in a .pth adds that site-packages without running its .pth files: no editable checkout)
     subprocess.run([_uv(), "venv", "--python", sys.executable, str(venv)], check=True, capture_output=True)

@@ -24,6 +24,9 @@ def test_url_problem_gives_apprises_reason():
     assert url_problem("outbox://ln_hurd") is None  # the local outbox plugin counts
     assert "DingTalk API Token" in url_problem("dingtalk://")
     assert "Unparseable URL" in url_problem("nosuchscheme://x")
+    # a secret written as ${NAME} is read at send time; its URL's shape is still checked
+    assert url_problem("dingtalk://${LN_AMR_DINGTALK_TOKEN}/") is None
+    assert "Unparseable URL" in url_problem("nosuchscheme://${LN_AMR_DINGTALK_TOKEN}")
 
 
 def test_contracts_check_rejects_a_notice_url_apprise_cannot_use():

@@ -12,7 +12,6 @@ from pathlib import Path
 import typer
 
 from credit_platform import clock
-from credit_platform.dev import airflow_env, services
 from credit_platform.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Public credit data platform (公共信用信息平台).")
@@ -24,7 +23,7 @@ app.add_typer(airflow_app, name="airflow")
 app.add_typer(sources_app, name="sources")
 
 
-def _print_status(rows: list[services.ServiceStatus]) -> None:
+def _print_status(rows: list) -> None:
     for st in rows:
         state = "running" if st.running else "stopped"
         typer.echo(f"{st.name:<22} {state:<8} pid={st.pid or '-':<8} {st.address:<22} {st.detail}")
@@ -33,6 +32,7 @@ def _print_status(rows: list[services.ServiceStatus]) -> None:
 @services_app.command("up")
 def services_up() -> None:
     """Start PostgreSQL and S3 (reuses healthy running ones)."""
+    from credit_platform.dev import services
     try:
         _print_status(services.up(Settings.from_env()))
     except services.ServiceError as err:
@@ -43,18 +43,21 @@ def services_up() -> None:
 @services_app.command("down")
 def services_down() -> None:
     """Stop the services this project started (by pid)."""
+    from credit_platform.dev import services
     stopped = services.down(Settings.from_env())
     typer.echo("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
 
 
 @services_app.command("status")
 def services_status() -> None:
+    from credit_platform.dev import services
     _print_status(services.status(Settings.from_env()))
 
 
 @app.command("up")
 def platform_up() -> None:
     """The whole local platform as services: PostgreSQL, S3, the source stand-ins and Airflow."""
+    from credit_platform.dev import airflow_env, services
     s = Settings.from_env()
     try:
         rows = services.platform_up(s)
@@ -68,6 +71,7 @@ def platform_up() -> None:
 @app.command("down")
 def platform_down() -> None:
     """Stop every process `up` (or the demo, or the tests) started under CP_HOME, by pid."""
+    from credit_platform.dev import services
     stopped = services.down(Settings.from_env())
     typer.echo("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
 
@@ -75,6 +79,7 @@ def platform_down() -> None:
 @app.command("status")
 def platform_status() -> None:
     """What runs where (and Airflow's own health view when its API server is up)."""
+    from credit_platform.dev import services
     s = Settings.from_env()
     rows = services.platform_status(s)
     _print_status(rows)
@@ -98,6 +103,7 @@ def sources_serve() -> None:
 
 
 def _airflow(args: list[str], s: Settings) -> int:
+    from credit_platform.dev import airflow_env
     env = {**os.environ, **airflow_env.airflow_environ(s)}
     return subprocess.call([airflow_env.airflow_bin(), *args], env=env)
 
@@ -105,6 +111,7 @@ def _airflow(args: list[str], s: Settings) -> int:
 @airflow_app.command("init")
 def airflow_init() -> None:
     """Migrate the metadata DB (once per Airflow version)."""
+    from credit_platform.dev import airflow_env
     airflow_env.migrate(Settings.from_env())
     typer.echo(f"AIRFLOW_HOME={Settings.from_env().airflow_home}")
 
@@ -114,6 +121,8 @@ def airflow_test(dag_id: str, logical_date: str = typer.Argument(None, help="ISO
     """Run one DAG now, in this process (`dag.test()`), against the local services: the platform's log lines
     (INFO), then one line per task."""
     import logging
+
+    from credit_platform.dev import airflow_env, services
 
     s = Settings.from_env()
     services.up(s)
@@ -169,6 +178,8 @@ def airflow_print_env() -> None:
     """Print `export` lines for the local Airflow (eval "$(credit-platform airflow env)")."""
     import shlex
 
+    from credit_platform.dev import airflow_env
+
     for key, value in airflow_env.airflow_environ(Settings.from_env()).items():
         typer.echo(f"export {key}={shlex.quote(value)}")
 
@@ -187,6 +198,7 @@ def inbox_drop(
     ingest DAG picks it up on its next run."""
     from credit_platform.catalog.items import CatalogError
     from credit_platform.catalog.registry import registry
+    from credit_platform.dev import services
     from credit_platform.dev.simulated_sources import drop_in_inbox
 
     try:
@@ -239,6 +251,7 @@ def uscc(
 def demo() -> None:
     """Bring the services up, run the platform's DAGs and show what they produced."""
     from credit_platform.dev import demo as demo_mod
+    from credit_platform.dev import services
 
     try:
         sys.exit(demo_mod.run(Settings.from_env()))
@@ -295,6 +308,7 @@ def remind(
 def bench(ctx: typer.Context, name: str = typer.Argument(..., help="ingest or contracts")) -> None:
     """Run a benchmark from bench/ (figures for the docs, not a test); other options go to the script,
     e.g. `credit-platform bench ingest --rows 1000000 --repeat 3`."""
+    from credit_platform.dev import services
     from credit_platform.settings import REPO_ROOT
 
     scripts = {p.stem.removeprefix("bench_"): p for p in sorted((REPO_ROOT / "bench").glob("bench_*.py"))}

@@ -8,6 +8,10 @@ import logging
 import apprise
 
 from credit_platform.notify import notices  # noqa: F401  (registers the local outbox:// scheme)
+from credit_platform.notify.url_secrets import PLACEHOLDER
+
+# Stands in for a `${NAME}` secret while the URL's shape is checked: the secret itself is only read at send time.
+_SAMPLE_SECRET = "0123456789abcdef" * 4
 
 
 class _Collect(logging.Handler):
@@ -21,6 +25,7 @@ class _Collect(logging.Handler):
 
 def url_problem(url: str) -> str | None:
     """None when apprise builds a notifier from `url`; else the reason apprise gives (secrets stay masked)."""
+    url = PLACEHOLDER.sub(_SAMPLE_SECRET, url)
     collect = _Collect()
     logger = logging.getLogger("apprise")
     logger.addHandler(collect)
