@@ -1,6 +1,7 @@
-"""Warehouse build: `dbt build` over the landing sources, triggered by data — any landing table's Asset
-updated by an ingest DAG — not by the clock. Today it runs the catalog-generated source tests; the staging,
-intermediate and mart models of the warehouse issue hang off the same trigger."""
+"""Warehouse build: `dbt build` of the reference seeds, staging → intermediate → marts and the case snapshot,
+with every model's tests — triggered by data (any landing table's Asset updated by an ingest DAG), not by the
+clock. A successful build updates the `warehouse.marts` Asset that reports and reminders are scheduled on; a
+failure alerts the platform engineers (the shared failure callback of orchestration.defaults)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from airflow.sdk import AssetAny, dag, task
 from credit_platform.orchestration.assets import MARTS_ASSET, landing_assets
 from credit_platform.orchestration.defaults import dag_kwargs
 
+LANDING_ASSETS = landing_assets()
+
 
 @dag(
     dag_id="warehouse_build",
-    schedule=AssetAny(*landing_assets()),
+    schedule=AssetAny(*LANDING_ASSETS),
     **dag_kwargs(),
     tags=["warehouse", "dbt"],
     doc_md=__doc__,
@@ -26,10 +29,10 @@ def warehouse_build():
 
         s = task_settings()
         landing_load.ensure_schema(s)
-        outcome = runner.build(s, ["source:landing+", "source:ledger+", "obligation_schedule+"])
+        outcome = runner.build_warehouse(s)
         if not outcome.success:
             raise RuntimeError(f"dbt build failed: {outcome.failed()[:20]}")
-        return {"nodes": len(outcome.results)}
+        return {"nodes": len(outcome.results), "seconds": round(outcome.seconds, 1)}
 
     dbt_build()
 

@@ -384,6 +384,87 @@ def generate(
     typer.echo(json.dumps({"item": item, "rows": n, "out": str(out), "truth": str(truth) if truth else None}))
 
 
+@app.command()
+def report(
+    name: str = typer.Argument(..., help="gov_cases | serious_ledger | data_quality | city_assessment"),
+    period: str = typer.Option(..., "--period", help="YYYY-MM"),
+    office: str = typer.Option(None, "--office", help="office code; default every office"),
+    build: bool = typer.Option(True, "--build/--no-build", help="rebuild the report models first (dbt)"),
+    send: bool = typer.Option(False, "--send", help="also deliver (once per report, office and period)"),
+) -> None:
+    """Produce a report as of a past month (XLSX + HTML, write-once in s3://reports/…) and say where it is."""
+    from credit_platform.catalog.items import CatalogError
+    from credit_platform.catalog.registry import registry
+    from credit_platform.reports import frames, gate, publish, schedule
+
+    s = Settings.from_env()
+    if name not in frames.REPORTS:
+        typer.echo(f"error: unknown report {name!r}; reports: {', '.join(frames.REPORTS)}", err=True)
+        raise typer.Exit(64)
+    if not _is_period(period):
+        typer.echo(f"error: --period {period!r} is not YYYY-MM", err=True)
+        raise typer.Exit(64)
+    offices = [office] if office else list(registry().offices)
+    try:
+        if build:
+            schedule.build_report_models(s)
+        for code in offices:
+            pub = publish.publish(s, name, code, period)
+            line = {"report": pub.report, "office": pub.office, "period": pub.period, "status": pub.status,
+                    "files": [f"s3://{s.bucket('reports')}/{k}" for k in pub.keys], "figures": pub.figures}
+            if send:
+                line["delivery"] = publish.deliver(s, pub).status
+            typer.echo(json.dumps(line, ensure_ascii=False, default=str))
+    except (frames.ReportError, gate.GateError, CatalogError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _is_period(period: str) -> bool:
+    import re
+
+    return bool(re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period))
+
+
+@app.command()
+def indicators(
+    period: str = typer.Option(..., "--period", help="YYYY-MM, YYYY-Qn or YYYY"),
+    unit: str = typer.Option(None, "--unit", help="a source unit or city code; default all"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON array"),
+) -> None:
+    """Every indicator of every unit and city: {unit, period, indicator, numerator, denominator, value}."""
+    import re
+
+    import psycopg
+
+    if not re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?", period):
+        typer.echo(f"error: --period {period!r} is not YYYY-MM, YYYY-Qn or YYYY", err=True)
+        raise typer.Exit(64)
+    period_type = "month" if len(period) == 7 and "Q" not in period else "quarter" if "Q" in period else "year"
+    s = Settings.from_env()
+    with psycopg.connect(s.pg_dsn()) as conn:
+        rows = conn.execute(
+            "select subject_type, subject_code, subject_name, period, indicator, indicator_name, numerator,"
+            " denominator, value, rank, prev_value, change from reports.rpt_indicators"
+            " where period_type = %s and period = %s and (%s::text is null or subject_code = %s)"
+            " order by subject_type desc, subject_code, sort_order", (period_type, period, unit, unit)).fetchall()
+    out = [{"unit": r[1], "subject_type": r[0], "name_zh": r[2], "period": r[3], "indicator": r[4],
+            "indicator_zh": r[5], "numerator": int(r[6]), "denominator": int(r[7]),
+            "value": None if r[8] is None else float(r[8]), "rank": r[9],
+            "change": None if r[11] is None else float(r[11])} for r in rows]
+    if not out:
+        typer.echo(f"error: no indicators for {unit or 'any unit'} in {period} (built? `credit-platform report …`"
+                   " or the reports_monthly DAG builds them)", err=True)
+        raise typer.Exit(1)
+    if as_json:
+        typer.echo(json.dumps(out, ensure_ascii=False))
+        return
+    for o in out:
+        v = "—" if o["value"] is None else f"{o['value']:.1%}"
+        typer.echo(f"{o['unit']:<24} {o['period']:<8} {o['indicator_zh']:<6} {o['numerator']:>7}/{o['denominator']:<7}"
+                   f" {v:>7}  {o['name_zh']}")
+
+
 contracts_app = typer.Typer(no_args_is_help=True, help="The catalog and registry in contracts/.")
 app.add_typer(contracts_app, name="contracts")
 
@@ -391,10 +472,12 @@ app.add_typer(contracts_app, name="contracts")
 @contracts_app.command("check")
 def contracts_check() -> None:
     """Load and cross-check contracts/ and verify generated files are current."""
+    from credit_platform.catalog.indicators import load_indicators
     from credit_platform.catalog.items import CatalogError, load_catalog
     from credit_platform.catalog.registry import load_registry
     from credit_platform.catalog.workdays import load_arrangements
     from credit_platform.reminders.rules import load_rules
+    from credit_platform.reports import dbt_seeds
     from credit_platform.settings import SettingsError
     from credit_platform.warehouse import dbt_codegen
 
@@ -403,7 +486,8 @@ def contracts_check() -> None:
         reg = load_registry(cat=cat)
         years = load_arrangements()
         load_rules()
-        stale = dbt_codegen.stale_files(cat)
+        ind = load_indicators()
+        stale = dbt_codegen.stale_files(cat) + dbt_seeds.stale_files()
     except (CatalogError, SettingsError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
@@ -420,6 +504,8 @@ def contracts_check() -> None:
                    + "\n  ".join(bad), err=True)
         raise typer.Exit(1)
     typer.echo(f"catalog: {len(cat.items)} items; registry: {len(reg.units)} units, {len(reg.offices)} offices; "
+               f"indicators: {len(ind.indicators)} (correction window {ind.correction_window_working_days}"
+               " working days); "
                f"holiday arrangements in calendar.yaml: {', '.join(map(str, sorted(years))) or 'none'}")
     if stale:
         typer.echo("stale generated files (run `credit-platform contracts generate`): " + ", ".join(stale), err=True)
@@ -429,9 +515,10 @@ def contracts_check() -> None:
 @contracts_app.command("generate")
 def contracts_generate() -> None:
     """Write the dbt sources and tests generated from the catalog."""
+    from credit_platform.reports import dbt_seeds
     from credit_platform.warehouse import dbt_codegen
 
-    for path in dbt_codegen.write_all():
+    for path in dbt_codegen.write_all() + dbt_seeds.write_all():
         typer.echo(f"wrote {path}")
 
 

@@ -19,7 +19,7 @@ from rich.table import Table
 from credit_platform import clock, object_store
 from credit_platform.catalog.items import catalog
 from credit_platform.catalog.registry import Unit, registry
-from credit_platform.dev import airflow_env, services
+from credit_platform.dev import airflow_env, demo_reports, services
 from credit_platform.ingest import landing_load
 from credit_platform.settings import ZONES, Settings
 
@@ -136,7 +136,7 @@ def run(s: Settings) -> int:
     print(f"  database {airflow_env.airflow_database(s)} on {s.pg_host}:{s.pg_port}; AIRFLOW_HOME={s.airflow_home}")
     landing_load.ensure_schema(s)
 
-    from credit_platform.dev import demo_data
+    from credit_platform.dev import demo_data, demo_history
 
     api = services.source_api_up(s)  # stays up after the demo (`make down` stops it) for the API units' DAGs
     heading(f"source systems (stand-ins): API on {api.address} (pid {api.pid}), front-end DB {s.frontend_database}")
@@ -147,6 +147,8 @@ def run(s: Settings) -> int:
         print(f"  fed {fed.records} records by channel {fed.by_channel}; planted defects {fed.planted},"
               f" late {fed.late}, copies of decisions on other channels/units {fed.duplicates},"
               f" plus one corrupt upload; ground truth in {demo_data.truth_path(s, clock.today())}")
+    heading("history: the two previous months replayed through the same ingestion code")
+    print("  " + demo_history.replay(s).describe())
     heading("ingest DAGs (dag.test, one per source unit)")
     n, failed = run_ingest(s, registry().units.values())
     from credit_platform.dev.dag_runner import load_dag_module, run_dag
@@ -154,15 +156,18 @@ def run(s: Settings) -> int:
     heading("warehouse build (triggered by the landing Assets under the scheduler; dbt build on the landing sources)")
     wh = run_dag(load_dag_module("warehouse_build").warehouse_build())
     print(f"  warehouse_build: {wh.state}")
+    if wh.state == "success":
+        demo_history.summary(s)
     from credit_platform.dev import demo_reminders
     demo_reminders.run(s)
+    reports_ok = demo_reports.run(s)
     heading("per source unit, today's batches (landing.batches)")
     adds_up = reconcile(fed, unit_table(s))
     object_store_summary(s)
     heading(f"notices (outbox {s.outbox_dir})")
     files = sorted(s.outbox_dir.glob("*.json"))
     print(f"  {len(files)} notices; newest: {files[-1].name if files else '-'}")
-    ok = not failed and wh.state == "success" and adds_up
+    ok = not failed and wh.state == "success" and adds_up and reports_ok
     heading(f"done in {time.monotonic() - started:.0f}s: {n} ingest DAG runs"
             + ("" if ok else f"; FAILED: {failed or ''} warehouse_build={wh.state} totals add up={adds_up}"))
     print("  the platform as services, with the scheduler and the UI: make up (stop everything: make down)")

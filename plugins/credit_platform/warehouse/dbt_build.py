@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ PROFILE = "credit_platform"  # `profile:` of dbt_project.yml
 class DbtOutcome:
     success: bool
     results: list[tuple[str, str]]  # (node unique_id, status)
+    seconds: float = 0.0
 
     def failed(self) -> list[tuple[str, str]]:
         return [r for r in self.results if r[1] not in {"success", "pass", "skipped"}]
@@ -42,6 +44,7 @@ def profile(s: Settings, project_dir: Path | None = None) -> dict:
 def run(s: Settings, args: list[str]) -> DbtOutcome:
     from dbt.cli.main import dbtRunner
 
+    started = time.monotonic()
     project_dir = dbt_project_dir()
     with tempfile.TemporaryDirectory(prefix="cp-dbt-profile-") as profiles_dir:  # mode 0700
         fd = os.open(Path(profiles_dir) / "profiles.yml", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -58,11 +61,24 @@ def run(s: Settings, args: list[str]) -> DbtOutcome:
         raise RuntimeError(f"dbt {' '.join(args)} could not run: {res.exception}")
     for r in getattr(res.result, "results", None) or []:
         results.append((r.node.unique_id, str(r.status)))
-    return DbtOutcome(success=bool(res.success), results=results)
+    return DbtOutcome(success=bool(res.success), results=results, seconds=time.monotonic() - started)
 
 
 def build(s: Settings, select: list[str] | None = None) -> DbtOutcome:
     args = ["build"]
     if select:
         args += ["--select", *select]
+    return run(s, args)
+
+
+# What the warehouse build owns: reference seeds, staging, intermediate, marts and snapshots (the report models
+# under models/reports are built by their own DAG, on the warehouse.marts Asset).
+WAREHOUSE_SELECTION = ["path:seeds", "path:models/staging", "path:models/intermediate", "path:models/marts",
+                       "path:snapshots"]
+
+
+def build_warehouse(s: Settings, full_refresh: bool = False) -> DbtOutcome:
+    args = ["build", "--select", *WAREHOUSE_SELECTION]
+    if full_refresh:
+        args.append("--full-refresh")
     return run(s, args)

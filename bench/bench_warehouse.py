@@ -1,0 +1,189 @@
+"""Benchmark of the warehouse build (issue #11, point 15). Not a test: run by hand.
+
+    uv run credit-platform bench warehouse [--history 1000000 10000000] [--increment 100000] [--copies 0.1]
+
+For each history size: an empty landing schema gets the history of administrative_penalty loaded with COPY
+(ledgered batches of 1,000 rows over the previous 60 days, `--copies` of the facts reported again by another
+unit), then a full `dbt build` of the warehouse (as `warehouse_build` runs it, tests included); then the day's
+increment (new batches received today, the same share of copies of older facts) and the incremental build.
+Printed: both builds per size, the ratio of the incremental builds between the largest and the smallest history
+(target ≤ 1.3×), and, on the largest history, the floor — one hand-written `insert … select distinct on (…)`
+doing only the dedup of the same rows — against the full build (target ≤ 2×).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import random
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+os.environ.setdefault("CP_PG_DATABASE", "credit_bench_wh")
+
+BATCH_ROWS = 1000
+UNITS = ["ln_amr", "ln_tax", "ln_finance", "ln_psb", "shenyang_platform", "dalian_platform"]
+
+
+def _templates(n: int) -> list[dict]:
+    from credit_platform.dev.generator import GenSpec, generate_rows
+
+    return [rec for rec, _ in generate_rows(GenSpec("administrative_penalty", n, seed=3, defect_rate=0,
+                                                    received_on=date.today(), seq_prefix="B"))]
+
+
+def _landing_rows(item, templates: list[dict], id_key: str):
+    """A function fact_no, copy → landing row values (in item_columns order) built from a template."""
+    from credit_platform.landing.schema import item_columns
+
+    cols = item_columns(item)
+    prepared = []
+    for t in templates:
+        vals = {}
+        for c in cols:
+            if c.field is None:
+                continue
+            v = t.get(c.field.code)
+            if c.kind == "hash":
+                v = None if v is None else hmac.new(id_key.encode(), v.encode(), "sha256").hexdigest()
+            elif c.kind == "masked":
+                v = None if v is None else v[:4] + "*" * (len(v) - 8) + v[-4:]
+            vals[c.name] = v
+        prepared.append(vals)
+    names = [c.name for c in cols]
+
+    def row(fact: int, batch_id: str, row_no: int, unit: str, received_at: datetime) -> list:
+        v = dict(prepared[fact % len(prepared)])
+        v["cf_wsh"] = f"辽罚〔2026〕{fact:09d}号"
+        key = hashlib.blake2b(f"{fact}".encode(), digest_size=12).hexdigest()
+        v.update(batch_id=batch_id, row_no=row_no, unit_code=unit, channel="frontend_db", received_at=received_at,
+                 natural_key_hash=key, on_time=True)
+        return [v.get(n) for n in names]
+
+    return row, names
+
+
+def _load(s, item, templates, facts: range, copies: float, day0: date, days: int, tag: str, rng) -> int:
+    """COPY the rows of `facts` (plus copies of earlier facts) in ledgered batches spread over `days` days."""
+    import psycopg
+
+    row, names = _landing_rows(item, templates, s.id_hash_key)
+    n_rows = int(len(facts) * (1 + copies))
+    per_day = max(1, n_rows // days)
+    fact_iter = iter(facts)
+    p_copy = copies / (1 + copies)
+    emitted, written = 0, 0
+    with psycopg.connect(s.pg_dsn()) as conn:
+        batch_no = 0
+        while written < n_rows:
+            day = day0 + timedelta(days=min(days - 1, written // per_day))
+            received_at = datetime(day.year, day.month, day.day, 2, tzinfo=UTC) + timedelta(seconds=batch_no)
+            batch_id = f"{tag}{batch_no:08d}"
+            unit = UNITS[batch_no % len(UNITS)]
+            size = min(BATCH_ROWS, n_rows - written)
+            with conn.cursor().copy(f"copy landing.{item.table} ({', '.join(names)}) from stdin") as cp:
+                for r in range(1, size + 1):
+                    fact = None
+                    if not (facts.start + emitted and rng.random() < p_copy):  # else: a copy of an earlier fact
+                        fact = next(fact_iter, None)
+                    if fact is None:
+                        fact = rng.randrange(0, facts.start + emitted)
+                    else:
+                        emitted += 1
+                    cp.write_row(row(fact, batch_id, r, unit, received_at))
+            conn.execute("insert into landing.batches (batch_id, unit_code, item_code, channel, received_at, sha256,"
+                         " bytes, rows, accepted, rejected, status) values (%s, %s, %s, 'frontend_db', %s, %s, 0,"
+                         " %s, %s, 0, 'loaded')", (batch_id, unit, item.code, received_at, batch_id, size, size))
+            conn.commit()
+            written += size
+            batch_no += 1
+    return written
+
+
+def _reset(s) -> None:
+    import psycopg
+
+    from credit_platform.catalog.items import catalog
+    from credit_platform.ingest import landing_load
+
+    with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
+        for schema in ("landing", "staging", "intermediate", "marts", "snapshots", "reference", "bench"):
+            conn.execute(f"drop schema if exists {schema} cascade")
+    landing_load.ensure_schema(s)
+    assert catalog()
+
+
+def _timed_build(s, full_refresh: bool) -> float:
+    from credit_platform.warehouse import dbt_build
+
+    started = time.monotonic()
+    out = dbt_build.build_warehouse(s, full_refresh=full_refresh)
+    if not out.success:
+        raise SystemExit(f"dbt build failed: {out.failed()[:10]}")
+    return time.monotonic() - started
+
+
+def _floor(s, item) -> float:
+    import psycopg
+
+    with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
+        conn.execute("create schema if not exists bench")
+        conn.execute(f"create table bench.floor (like landing.{item.table})")
+        started = time.monotonic()
+        conn.execute(f"insert into bench.floor select distinct on (natural_key_hash) * from landing.{item.table}"
+                     " order by natural_key_hash, received_at desc, batch_id desc, row_no desc")
+        return time.monotonic() - started
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--history", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    ap.add_argument("--increment", type=int, default=100_000)
+    ap.add_argument("--copies", type=float, default=0.1, help="share of rows that repeat an earlier fact")
+    args = ap.parse_args()
+
+    sys.path.insert(0, str(HERE.parent / "plugins"))
+    from credit_platform.catalog.items import catalog
+    from credit_platform.dev import services
+    from credit_platform.settings import Settings
+
+    s = Settings.from_env()
+    services.up(s)
+    item = catalog().item("administrative_penalty")
+    templates = _templates(2000)
+    today = date.today()
+    results = {}
+    for n in args.history:
+        rng = random.Random(n)
+        _reset(s)
+        facts = int(n / (1 + args.copies))
+        t0 = time.monotonic()
+        rows = _load(s, item, templates, range(0, facts), args.copies, today - timedelta(days=60), 60, "H", rng)
+        load_s = time.monotonic() - t0
+        if n == max(args.history):  # the floor on exactly the rows the full build gets
+            floor_s = _floor(s, item)
+        full_s = _timed_build(s, full_refresh=True)
+        inc_facts = int(args.increment / (1 + args.copies))
+        inc_rows = _load(s, item, templates, range(facts, facts + inc_facts), args.copies, today, 1, "D", rng)
+        inc_s = _timed_build(s, full_refresh=False)
+        results[n] = {"history_rows": rows, "copy_load_s": round(load_s, 1), "full_build_s": round(full_s, 1),
+                      "increment_rows": inc_rows, "incremental_build_s": round(inc_s, 1)}
+        print(json.dumps({n: results[n]}), flush=True)
+    small, large = min(args.history), max(args.history)
+    print(json.dumps({
+        "sizes": results,
+        "incremental_ratio_largest_vs_smallest": round(results[large]["incremental_build_s"]
+                                                       / results[small]["incremental_build_s"], 2),
+        "floor_distinct_on_s": round(floor_s, 1),
+        "full_build_vs_floor": round(results[large]["full_build_s"] / floor_s, 2),
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+-- depends_on: {{ ref('int_touched_keys') }}
+-- One row per fact (item × natural key): its winning copy and the counts over every copy. Incremental: the
+-- facts the build's batches touch are recomputed.
+{{ config(materialized='incremental', unique_key=['item_code', 'natural_key_hash'],
+          incremental_strategy='delete+insert', on_schema_change='append_new_columns',
+          indexes=[{'columns': ['item_code', 'natural_key_hash']}]) }}
+with s as (
+    select * from {{ ref('int_record_survivorship') }}
+    {% if is_incremental() %}
+    where (item_code, natural_key_hash) in (select item_code, natural_key_hash from {{ ref('int_touched_keys') }})
+    {% endif %}
+)
+select
+    item_code,
+    natural_key_hash,
+    count(*)::integer as copies,
+    count(distinct unit_code)::integer as reporting_units,
+    max(batch_id) filter (where is_winner) as winning_batch_id,
+    max(row_no) filter (where is_winner) as winning_row_no,
+    max(unit_code) filter (where is_winner) as winning_unit_code,
+    max(channel) filter (where is_winner) as winning_channel,
+    max(received_at) filter (where is_winner) as winning_received_at,
+    max(survivorship_reason) filter (where is_winner) as survivorship_reason,
+    min(received_at) as first_received_at,
+    max(received_at) as last_received_at,
+    count(distinct compared_hash) filter (where is_current_in_unit) > 1 as has_conflicts
+from s
+group by item_code, natural_key_hash

@@ -1,0 +1,74 @@
+-- 信用档案: one row per subject — its records by category and by item, the latest severe-dishonesty
+-- status, active penalties and, for government agencies, the dishonest-debtor case status. Every number is
+-- traceable: fct_subject_records lists the facts (item + natural_key_hash) behind it.
+with recs as (
+    select * from {{ ref('fct_subject_records') }} where is_attributed
+),
+
+by_category as (
+    select subject_key, jsonb_object_agg(category, n order by category) as records_by_category
+    from (select subject_key, category, count(*) as n from recs group by 1, 2) x
+    group by 1
+),
+
+by_item as (
+    select subject_key, jsonb_object_agg(item_code, n order by item_code) as records_by_item,
+           sum(n)::integer as records_total
+    from (select subject_key, item_code, count(*) as n from recs group by 1, 2) x
+    group by 1
+),
+
+severe as (
+    select
+        subject_key,
+        count(*) filter (where is_active_today)::integer as severe_active,
+        (array_agg(listing_kind order by identified_on desc, document_no))[1] as severe_latest_kind,
+        max(identified_on) as severe_latest_on,
+        bool_or(is_active_today) as severe_is_active
+    from {{ ref('fct_severe_dishonesty') }}
+    group by 1
+),
+
+penalties as (
+    select s.subject_key, count(*)::integer as active_penalties
+    from {{ ref('fct_administrative_penalty') }} p
+    join recs s on s.item_code = 'administrative_penalty' and s.natural_key_hash = p.natural_key_hash
+    where coalesce(p.cf_gsjzq, p.cf_yxq) is null or coalesce(p.cf_gsjzq, p.cf_yxq) >= current_date
+    group by 1
+),
+
+gov_cases as (
+    select 'U:' || agency_uscc as subject_key,
+           count(*) filter (where not is_resolved)::integer as gov_cases_open,
+           count(*) filter (where is_resolved)::integer as gov_cases_resolved,
+           sum(amount_wan) filter (where not is_resolved)::numeric(18, 6) as gov_cases_open_amount_wan
+    from {{ ref('fct_gov_dishonest_case') }}
+    group by 1
+)
+
+select
+    d.subject_key,
+    d.subject_kind,
+    d.name,
+    d.uscc,
+    d.person_id_masked,
+    d.region_code,
+    coalesce(i.records_total, 0) as records_total,
+    coalesce(c.records_by_category, '{}'::jsonb) as records_by_category,
+    coalesce(i.records_by_item, '{}'::jsonb) as records_by_item,
+    case when sv.severe_is_active then '在列' when sv.subject_key is not null then '已届满' else '无' end
+        as severe_status,
+    coalesce(sv.severe_active, 0) as severe_active_listings,
+    sv.severe_latest_kind,
+    sv.severe_latest_on,
+    coalesce(p.active_penalties, 0) as active_penalties,
+    coalesce(g.gov_cases_open, 0) as gov_cases_open,
+    coalesce(g.gov_cases_resolved, 0) as gov_cases_resolved,
+    g.gov_cases_open_amount_wan,
+    d.last_received_at
+from {{ ref('dim_subject') }} d
+left join by_item i on i.subject_key = d.subject_key
+left join by_category c on c.subject_key = d.subject_key
+left join severe sv on sv.subject_key = d.subject_key
+left join penalties p on p.subject_key = d.subject_key
+left join gov_cases g on g.subject_key = d.subject_key

@@ -1,0 +1,64 @@
+"""What a report is, independent of its format: sections of rows with Chinese headers, formats and a chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+Format = Literal["text", "int", "pct", "num", "score", "date", "change_pct", "change_score"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    header_zh: str
+    fmt: Format = "text"
+
+
+@dataclass(frozen=True)
+class Chart:
+    kind: Literal["bar", "line"]
+    title_zh: str
+    category: str              # column with the labels
+    values: tuple[str, ...]    # numeric columns, one series each
+    max_points: int = 20       # the first rows only (sections are sorted so the first matter most)
+
+
+@dataclass
+class Section:
+    key: str
+    title_zh: str
+    frame: pl.DataFrame
+    columns: list[Column]
+    chart: Chart | None = None
+    note_zh: str = ""
+    # gate: (part columns, total column): every row's parts add up to the total
+    sums: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
+    # gate: (part column, total column): part ≤ total on every row
+    within: list[tuple[str, str]] = field(default_factory=list)
+    empty_zh: str = "本期无。"
+
+    def header(self, name: str) -> str:
+        return next(c.header_zh for c in self.columns if c.name == name)
+
+
+@dataclass
+class Report:
+    code: str
+    title_zh: str
+    office_code: str
+    office_name: str
+    period: str
+    cutoff_zh: str                      # 统计截至…
+    headline: list[str]                 # the 通报's opening sentences
+    figures: dict[str, float | int | str | None]   # headline numbers (demo, manifest, delivery)
+    sections: list[Section]
+    # gate: totals that must equal an independent count from the landing ledger: (label, frame total, ledger)
+    reconciliations: list[tuple[str, float, float]] = field(default_factory=list)
+
+    @property
+    def period_zh(self) -> str:
+        y, m = self.period.split("-")
+        return f"{y}年{int(m)}月"

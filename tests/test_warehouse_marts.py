@@ -1,0 +1,260 @@
+"""The warehouse end to end: seeded multi-head scenarios ingested through the real pipeline over two past
+months, the real `warehouse_build` DAG (dbt build), and marts whose golden records, provenance, conflicts,
+duplication burden and case history are known exactly."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta
+
+import psycopg
+import pytest
+
+from credit_platform import clock
+from credit_platform.catalog.registry import registry
+from credit_platform.dev import simulated_sources
+from credit_platform.dev.dag_runner import load_dag_module, run_dag
+from credit_platform.dev.generator import GenSpec, generate_rows
+from credit_platform.ingest import landing_load, pipeline
+from credit_platform.standards import pii
+from credit_platform.warehouse import dbt_build
+
+WAREHOUSE_SCHEMAS = ("staging", "intermediate", "marts", "snapshots", "reference")
+
+
+def _month_start(d: date, back: int) -> date:
+    y, m = d.year, d.month - back
+    while m < 1:
+        y, m = y - 1, m + 12
+    return date(y, m, 1)
+
+
+TODAY = clock.today()
+MONTH1, MONTH2 = _month_start(TODAY, 2), _month_start(TODAY, 1)
+
+
+def at(day: date, hour: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=clock.BEIJING)
+
+
+def _land(s, unit: str, item: str, records: list[dict], received_at: datetime) -> list[str]:
+    simulated_sources.enter_online(s, unit, item, records)
+    batches = []
+    for landed in pipeline.extract_and_land(s, unit, "online_fill", received_at):
+        out = pipeline.ingest_batch(s, landed)
+        assert out["rejected"] == 0, out
+        batches.append(landed["batch"]["batch_id"])
+    return batches
+
+
+def _records(item: str, n: int, received: date, token: str, seed: int) -> list[dict]:
+    spec = GenSpec(item, n, seed=seed, defect_rate=0, received_on=received, seq_prefix=token)
+    return [rec for rec, _ in generate_rows(spec)]
+
+
+@pytest.fixture(scope="module")
+def scenario(airflow_db):
+    s = airflow_db
+    landing_load.ensure_schema(s)
+    with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:  # this module's facts only, a fresh snapshot
+        for schema in WAREHOUSE_SCHEMAS:
+            conn.execute(f"drop schema if exists {schema} cascade")
+        tables = [r[0] for r in conn.execute(
+            "select tablename from pg_tables where schemaname = 'landing'"
+            " and tablename not in ('calendar', 'schema_state', 'extract_watermarks', 'extracted_rows')")]
+        conn.execute("truncate " + ", ".join(f"landing.{t}" for t in tables))
+        conn.execute("delete from online_fill.entries where pulled_batch is null")
+    reg = registry()
+    token = f"W{time.time_ns() % 10**7:07d}"  # new content on every run: the raw zone never sees the same bytes
+    finance = reg.unit("ln_finance").uscc
+
+    # P: decided by ln_finance (the deciding authority), forwarded by two city platforms, corrected once
+    pens = _records("administrative_penalty", 60, MONTH2 + timedelta(days=14), token, seed=11)
+    p = next(r for r in pens if r["CF_NR_FK"] and r["CF_XDR_LB"] != "自然人")
+    p.update(CF_CFJGDM=finance, CF_CFJG="辽宁省财政厅", CF_SJLYDM=finance, CF_SJLY="辽宁省财政厅")
+    q = next(r for r in pens if r is not p and r["CF_XDR_LB"] != "自然人" and r["CF_CFJGDM"] != finance)
+    persons = [r for r in pens if r["CF_XDR_LB"] == "自然人"][:3]
+    assert persons, "the generator gives natural persons"
+    day = MONTH2 + timedelta(days=14)
+    b = {}
+    b["finance_v1"] = _land(s, "ln_finance", "administrative_penalty", [{**p, "CF_NR_FK": "1500"}, *persons],
+                            at(day, 9))
+    b["shenyang"] = _land(s, "shenyang_platform", "administrative_penalty", [{**p, "CF_NR_FK": "1000"}, q],
+                          at(day, 10))
+    b["dalian"] = _land(s, "dalian_platform", "administrative_penalty", [{**p, "CF_NR_FK": "2000"}, q],
+                        at(day, 11))
+    b["finance_v2"] = _land(s, "ln_finance", "administrative_penalty", [{**p, "CF_NR_FK": "1000"}], at(day, 12))
+    # a company reported once with its USCC and 工商注册号, once with the registration number only
+    firm = next(r for r in pens if r["CF_XDR_LB"] == "法人及非法人组织" and r is not p and r is not q)
+    reg_no = f"2101{time.time_ns() % 10**11:011d}"
+    paired = {**firm, "CF_XDR_GSZC": reg_no}
+    only_reg = {**firm, "CF_WSH": firm["CF_WSH"].replace("号", "-2号"), "CF_XDR_SHXYM": None, "CF_XDR_GSZC": reg_no}
+    _land(s, "ln_amr", "administrative_penalty", [paired, only_reg], at(day, 13))
+
+    # utility bills: property X changes hands in month 2 (the bill still names the old holder), Y does not
+    bills = _records("utility_payment", 3, MONTH2 + timedelta(days=14), token, seed=13)
+    x1, x2, y1 = bills
+    # the holder of X is the company above: its credit profile must not carry X's stale bills
+    x1.update(GY_FCBH=f"X{token}", GY_ZDQ=f"{MONTH1:%Y-%m}", GY_HZMC=firm["CF_XDR_MC"], GY_HZDM=firm["CF_XDR_SHXYM"],
+              GY_DQSYR=None, GY_DQSYRDM=None)
+    x2.update(GY_FCBH=f"X{token}", GY_ZDQ=f"{MONTH2:%Y-%m}", GY_ZHBH=x1["GY_ZHBH"], GY_HZMC=x1["GY_HZMC"],
+              GY_HZDM=x1["GY_HZDM"], GY_DQSYR="新业主有限公司", GY_DQSYRDM=None)
+    y1.update(GY_FCBH=f"Y{token}", GY_ZDQ=f"{MONTH2:%Y-%m}", GY_DQSYR=None, GY_DQSYRDM=None)
+    _land(s, "ln_grid", "utility_payment", [x1, x2, y1], at(day, 14))
+
+    # G resolved in month 2; H stays open and is repeated by the court and a city platform
+    cases = _records("gov_dishonest_debtor_case", 2, MONTH1 + timedelta(days=14), token, seed=12)
+    g, h = ({**c, "ZFSX_ZT": "未履行", "ZFSX_HJRQ": None, "ZFSX_SCRQ": None} for c in cases)
+    _land(s, "ln_court", "gov_dishonest_debtor_case", [g, h], at(MONTH1 + timedelta(days=14), 10))
+    # the build after month 1 records the cases' state in the snapshot as it was then
+    first = dbt_build.run(s, ["build", "--select", "+snap_gov_dishonest_case", "+fct_record_copies",
+                              "--exclude", "source:*",
+                              "--indirect-selection", "cautious"])
+    assert first.success, first.failed()
+    resolved_on = (MONTH2 + timedelta(days=9)).isoformat()
+    _land(s, "ln_court", "gov_dishonest_debtor_case", [{**g, "ZFSX_ZT": "已履行", "ZFSX_HJRQ": resolved_on}, h],
+          at(MONTH2 + timedelta(days=14), 10))
+    _land(s, "shenyang_platform", "gov_dishonest_debtor_case", [h], at(MONTH2 + timedelta(days=15), 10))
+
+    run = run_dag(load_dag_module("warehouse_build").warehouse_build())
+    assert run.state == "success"
+    conn = psycopg.connect(s.pg_dsn(), autocommit=True)
+    yield {"s": s, "conn": conn, "p": p, "q": q, "g": g, "h": h, "batches": b, "persons": persons, "firm": firm,
+           "bills": (x1, x2, y1)}
+    conn.close()
+
+
+def _rows(conn, sql: str, *args) -> list[tuple]:
+    return conn.execute(sql, args).fetchall()
+
+
+def test_multi_head_copies_become_one_golden_record(scenario):
+    c, p = scenario["conn"], scenario["p"]
+    (row,) = _rows(c, "select copies, reporting_units, winning_unit_code, winning_batch_id, cf_nr_fk::text,"
+                      " has_conflicts from marts.fct_administrative_penalty where cf_wsh = %s", p["CF_WSH"])
+    assert row == (4, 3, "ln_finance", scenario["batches"]["finance_v2"][0], "1000.000000", True)
+    (q,) = _rows(c, "select copies, reporting_units, winning_unit_code from marts.fct_administrative_penalty"
+                    " where cf_wsh = %s", scenario["q"]["CF_WSH"])
+    assert q == (2, 2, "shenyang_platform")  # no authority among the reporters: the earliest on-time copy
+    total = _rows(c, "select count(*), sum(copies) from marts.fct_administrative_penalty")[0]
+    assert total == (4 + len(scenario["persons"]), 8 + len(scenario["persons"]))
+
+
+def test_every_copy_is_in_the_provenance(scenario):
+    c, p = scenario["conn"], scenario["p"]
+    rows = _rows(c, "select unit_code, version_desc, is_winner, survivorship_reason from marts.fct_record_copies r"
+                    " join marts.fct_administrative_penalty f using (natural_key_hash)"
+                    " where f.cf_wsh = %s order by received_at", p["CF_WSH"])
+    assert rows == [("ln_finance", 2, False, "superseded_by_unit"), ("shenyang_platform", 1, False, "other_unit"),
+                    ("dalian_platform", 1, False, "other_unit"), ("ln_finance", 1, True, "deciding_authority")]
+
+
+def test_conflicting_values_are_listed_not_resolved(scenario):
+    c, p = scenario["conn"], scenario["p"]
+    rows = _rows(c, "select v.field_code, v.winning_value, v.other_value, v.other_unit_code"
+                    " from marts.fct_value_conflicts v join marts.fct_administrative_penalty f"
+                    " using (natural_key_hash) where f.cf_wsh = %s", p["CF_WSH"])
+    # ln_finance's own superseded 1500 is a correction, not a conflict; dalian's 2000 is
+    assert rows == [("cf_nr_fk", "1000.000000", "2000.000000", "dalian_platform")]
+    assert _rows(c, "select count(*) from marts.fct_value_conflicts")[0][0] == 1
+
+
+def test_duplication_burden(scenario):
+    c = scenario["conn"]
+    rows = dict(((u, o), (n, a)) for u, o, n, a in _rows(
+        c, "select unit_code, other_unit_code, facts_reported, facts_also_reported from marts.rpt_duplication_burden"))
+    persons = len(scenario["persons"])
+    assert rows[("ln_finance", "*")] == (1 + persons, 1)
+    assert rows[("shenyang_platform", "*")] == (3, 3)  # P, Q and case H
+    assert rows[("shenyang_platform", "dalian_platform")] == (3, 2)
+    assert rows[("dalian_platform", "ln_finance")] == (2, 1)
+    assert rows[("ln_court", "shenyang_platform")] == (2, 1)
+    assert ("ln_amr", "*") not in rows or rows[("ln_amr", "*")][1] == 0
+
+
+def test_subjects_linked_and_stale_bills_not_attributed(scenario):
+    c, firm = scenario["conn"], scenario["firm"]
+    links = _rows(c, "select b.link_method, b.subject_key from marts.fct_subject_records b"
+                     " join marts.fct_administrative_penalty f using (natural_key_hash)"
+                     " where f.cf_wsh in (%s, %s) order by 1", firm["CF_WSH"], firm["CF_WSH"].replace("号", "-2号"))
+    assert links == [("reg_no_paired_with_uscc", "U:" + firm["CF_XDR_SHXYM"]), ("uscc", "U:" + firm["CF_XDR_SHXYM"])]
+    (profile,) = _rows(c, "select records_total, records_by_item from marts.mart_credit_profile where subject_key = %s",
+                       "U:" + firm["CF_XDR_SHXYM"])
+    assert profile == (2, {"administrative_penalty": 2}), "two penalties; X's two stale bills are not attributed"
+    (bridge,) = _rows(c, "select count(*) filter (where is_attributed), count(*) from marts.fct_subject_records"
+                         " where subject_key = %s", "U:" + firm["CF_XDR_SHXYM"])
+    assert bridge == (2, 4)
+    x1, x2, y1 = scenario["bills"]
+    flags = dict((r[0], r[1:]) for r in _rows(
+        c, "select property_no || '/' || billing_period, holder_is_not_current_owner, holder_changed_later,"
+           " is_stale, attributed_subject_key is null from marts.fct_utility_bill_owner"))
+    assert flags[f"{x1['GY_FCBH']}/{x1['GY_ZDQ']}"] == (False, True, True, True)
+    assert flags[f"{x2['GY_FCBH']}/{x2['GY_ZDQ']}"] == (True, False, True, True)
+    assert flags[f"{y1['GY_FCBH']}/{y1['GY_ZDQ']}"] == (False, False, False, False)
+    (y_attr,) = _rows(c, "select attributed_subject_key from marts.fct_utility_bill_owner where property_no = %s",
+                      y1["GY_FCBH"])
+    assert y_attr[0] is not None
+
+
+def test_gov_case_current_state_history_and_months(scenario):
+    c, g, h = scenario["conn"], scenario["g"], scenario["h"]
+    cur = dict(_rows(c, "select case_no, status || '/' || versions || '/' || copies from marts.fct_gov_dishonest_case"))
+    assert cur == {g["ZFSX_AH"]: "已履行/2/2", h["ZFSX_AH"]: "未履行/1/3"}
+    months = {m: v for m, *v in _rows(c, "select month, new_cases, resolved_cases, outstanding_at_start,"
+                                         " outstanding_at_end from marts.mart_gov_case_month")}
+    assert months[f"{MONTH1:%Y-%m}"] == [2, 0, 0, 2]
+    assert months[f"{MONTH2:%Y-%m}"] == [0, 1, 2, 1], "G, resolved in month 2, was outstanding as of month 1"
+    assert months[f"{TODAY:%Y-%m}"] == [0, 0, 1, 1]
+
+
+def test_snapshot_keeps_each_state_valid_from_its_received_time(scenario):
+    c, g = scenario["conn"], scenario["g"]
+    rows = _rows(c, "select status, dbt_valid_from, dbt_valid_to from snapshots.snap_gov_dishonest_case"
+                    " where case_no = %s order by dbt_valid_from", g["ZFSX_AH"])
+    assert [r[0] for r in rows] == ["未履行", "已履行"]
+    assert rows[0][1] == at(MONTH1 + timedelta(days=14), 10) and rows[0][2] == rows[1][1]
+    assert rows[1][1] == at(MONTH2 + timedelta(days=14), 10) and rows[1][2] is None
+    end_of_month1 = at(MONTH2, 0)
+    (as_of,) = _rows(c, "select status from snapshots.snap_gov_dishonest_case where case_no = %s and"
+                        " dbt_valid_from <= %s and (dbt_valid_to is null or dbt_valid_to > %s)",
+                     g["ZFSX_AH"], end_of_month1, end_of_month1)
+    assert as_of == ("未履行",)
+
+
+def test_no_mart_holds_a_clear_id_number(scenario):
+    c = scenario["conn"]
+    persons = _rows(c, "select count(*) from marts.fct_administrative_penalty where cf_xdr_zjhm_hash is not null")
+    assert persons[0][0] == len(scenario["persons"]) > 0
+    tables = _rows(c, "select table_schema, table_name from information_schema.tables where table_schema = any(%s)",
+                   ["intermediate", "marts", "snapshots"])
+    assert len(tables) > 20
+    found = []
+    for schema, table in tables:
+        for (text,) in _rows(c, f'select t::text from "{schema}"."{table}" t'):
+            found += pii.find_ids(text)
+    assert found == []
+    # and the scanner does see one
+    assert pii.find_ids(f"x,{scenario['persons'][0]['CF_XDR_ZJHM']},y")
+
+
+def _fingerprints(conn) -> dict[str, str]:
+    tables = [r[0] for r in conn.execute(
+        "select table_schema || '.' || table_name from information_schema.tables"
+        " where table_schema in ('intermediate', 'marts') and table_type = 'BASE TABLE'"
+        " and table_name not in ('int_build_batches', 'int_touched_keys') order by 1")]
+    return {t: conn.execute(f"select count(*) || ':' || coalesce(md5(string_agg(x, '|' order by x)), '')"
+                            f" from (select t::text as x from {t} t) r").fetchone()[0] for t in tables}
+
+
+def test_incremental_build_equals_full_refresh_and_docs_generate(scenario):
+    """The DAG's build was incremental (month 1's batches were already in); a full refresh gives the same rows."""
+    c, s = scenario["conn"], scenario["s"]
+    incremental = _fingerprints(c)
+    assert {"marts.fct_administrative_penalty", "marts.fct_record_copies", "marts.fct_gov_dishonest_case"} <= set(
+        incremental)
+    full = dbt_build.build_warehouse(s, full_refresh=True)
+    assert full.success, full.failed()
+    assert _fingerprints(c) == incremental
+    docs = dbt_build.run(s, ["docs", "generate"])
+    assert docs.success
+    assert (s.home / "dbt-target" / "catalog.json").exists()
