@@ -57,3 +57,18 @@ def test_a_current_schema_is_ensured_without_waiting_for_readers(s, monkeypatch)
         monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=2000")  # fail instead of hanging
         landing_load.ensure_schema(s)
         reader.rollback()
+
+
+def test_a_ledger_from_before_the_resolution_columns_upgrades_with_its_view(s):
+    # as built by the code before corrections recorded their row and kind: the view's `r.*` lacks both
+    with psycopg.connect(s.pg_dsn()) as conn:
+        conn.execute("drop view landing.open_rejections")
+        conn.execute("alter table landing.rejections drop column corrected_by_row, drop column resolution")
+        conn.execute("create view landing.open_rejections as select r.*, 0 as age_working_days"
+                     " from landing.rejections r where r.corrected_by_batch is null")
+        conn.execute("delete from landing.migrations where step like 'ledger: add column rejections.%'")
+        conn.execute("update landing.schema_state set version = 'an older one'")
+    landing_load.ensure_schema(s)
+    cols = [r[0] for r in q(s, "select column_name from information_schema.columns where table_schema = 'landing'"
+                               " and table_name = 'open_rejections' order by ordinal_position")]
+    assert cols[-1] == "age_working_days" and {"corrected_by_row", "resolution"} <= set(cols)

@@ -128,8 +128,14 @@ create table if not exists {SCHEMA}.calendar (
     is_workday boolean not null,
     workday_seq integer not null  -- working days from the start of the table up to and including `day`
 );
--- Open rejections with their age in working days on China's official calendar (整改 tracking).
-create or replace view {SCHEMA}.open_rejections as
+"""
+
+# Open rejections with their age in working days on China's official calendar (整改 tracking). Dropped and
+# created again after the ledger's columns are added: `r.*` is expanded when the view is made, and
+# `create or replace` cannot put new columns before age_working_days (it runs only when the schema changes).
+OPEN_REJECTIONS_DDL = f"""
+drop view if exists {SCHEMA}.open_rejections;
+create view {SCHEMA}.open_rejections as
 select r.*,
        (select c2.workday_seq from {SCHEMA}.calendar c2 where c2.day = (now() at time zone '{TZ_NAME}')::date)
        - c1.workday_seq as age_working_days
@@ -294,6 +300,7 @@ def _apply(conn, cat: Catalog) -> None:
                 backfill=f"update {SCHEMA}.batches set feedback_sent_at = loaded_at"
                          " where rejected > 0 or batch_error_reason is not null")
     _add_column(conn, "batches", "warnings", "jsonb")
+    conn.execute(OPEN_REJECTIONS_DDL)
 
 
 def _add_column(conn, table: str, column: str, ddl: str, backfill: str | None = None) -> None:
