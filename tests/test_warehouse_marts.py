@@ -107,20 +107,22 @@ def scenario(airflow_db):
     g, h = ({**c, "ZFSX_ZT": "未履行", "ZFSX_HJRQ": None, "ZFSX_SCRQ": None} for c in cases)
     _land(s, "ln_court", "gov_dishonest_debtor_case", [g, h], at(MONTH1 + timedelta(days=14), 10))
     # the build after month 1 records the cases' state in the snapshot as it was then
-    first = dbt_build.run(s, ["build", "--select", "+snap_gov_dishonest_case", "+fct_record_copies",
-                              "--exclude", "source:*",
-                              "--indirect-selection", "cautious"])
+    first = dbt_build.build_warehouse(s, select=["+snap_gov_dishonest_case", "+fct_record_copies"],
+                                      extra=("--exclude", "source:*", "--indirect-selection", "cautious"))
     assert first.success, first.failed()
     resolved_on = (MONTH2 + timedelta(days=9)).isoformat()
     _land(s, "ln_court", "gov_dishonest_debtor_case", [{**g, "ZFSX_ZT": "已履行", "ZFSX_HJRQ": resolved_on}, h],
           at(MONTH2 + timedelta(days=14), 10))
     _land(s, "shenyang_platform", "gov_dishonest_debtor_case", [h], at(MONTH2 + timedelta(days=15), 10))
 
+    with psycopg.connect(s.pg_dsn()) as conn:  # the ledger epoch of month 1's build still holds: incremental
+        incremental = conn.execute("select landing_epoch from intermediate.warehouse_build_state").fetchone()[0] \
+            == dbt_build.landing_epoch(conn)
     run = run_dag(load_dag_module("warehouse_build").warehouse_build())
     assert run.state == "success"
     conn = psycopg.connect(s.pg_dsn(), autocommit=True)
     yield {"s": s, "conn": conn, "p": p, "q": q, "g": g, "h": h, "batches": b, "persons": persons, "firm": firm,
-           "bills": (x1, x2, y1)}
+           "bills": (x1, x2, y1), "dag_build_was_incremental": incremental}
     conn.close()
 
 
@@ -241,7 +243,7 @@ def _fingerprints(conn) -> dict[str, str]:
     tables = [r[0] for r in conn.execute(
         "select table_schema || '.' || table_name from information_schema.tables"
         " where table_schema in ('intermediate', 'marts') and table_type = 'BASE TABLE'"
-        " and table_name not in ('int_build_batches', 'int_touched_keys') order by 1")]
+        " and table_name not in ('int_build_batches', 'int_touched_keys', 'warehouse_build_state') order by 1")]
     return {t: conn.execute(f"select count(*) || ':' || coalesce(md5(string_agg(x, '|' order by x)), '')"
                             f" from (select t::text as x from {t} t) r").fetchone()[0] for t in tables}
 
@@ -249,6 +251,7 @@ def _fingerprints(conn) -> dict[str, str]:
 def test_incremental_build_equals_full_refresh_and_docs_generate(scenario):
     """The DAG's build was incremental (month 1's batches were already in); a full refresh gives the same rows."""
     c, s = scenario["conn"], scenario["s"]
+    assert scenario["dag_build_was_incremental"]
     incremental = _fingerprints(c)
     assert {"marts.fct_administrative_penalty", "marts.fct_record_copies", "marts.fct_gov_dishonest_case"} <= set(
         incremental)

@@ -77,8 +77,37 @@ WAREHOUSE_SELECTION = ["path:seeds", "path:models/staging", "path:models/interme
                        "path:snapshots"]
 
 
-def build_warehouse(s: Settings, full_refresh: bool = False) -> DbtOutcome:
-    args = ["build", "--select", *WAREHOUSE_SELECTION]
+def landing_epoch(conn) -> str:
+    """Identifies the landing ledger's storage: it changes when landing.batches is recreated or truncated (a
+    reset of the landing data), never when batches are added."""
+    return conn.execute("select 'landing.batches'::regclass::oid || ':' || pg_relation_filenode('landing.batches')"
+                        ).fetchone()[0]
+
+
+STATE_TABLE = "intermediate.warehouse_build_state"
+
+
+def build_warehouse(s: Settings, full_refresh: bool = False, select: list[str] | None = None,
+                    extra: tuple[str, ...] = ()) -> DbtOutcome:
+    """The warehouse build. Incremental models grow by the ledger's new batches; when the landing data were
+    reset since the last build (another ledger epoch), the incremental tables would keep facts of batches that
+    no longer exist, so the build is a full refresh."""
+    import psycopg
+
+    with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
+        epoch = landing_epoch(conn)
+        conn.execute("create schema if not exists intermediate")
+        conn.execute(f"create table if not exists {STATE_TABLE} (id boolean primary key check (id),"
+                     " landing_epoch text not null, built_at timestamptz not null default now())")
+        row = conn.execute(f"select landing_epoch from {STATE_TABLE}").fetchone()
+    if row is None or row[0] != epoch:
+        full_refresh = True
+    args = ["build", "--select", *(select or WAREHOUSE_SELECTION), *extra]
     if full_refresh:
         args.append("--full-refresh")
-    return run(s, args)
+    outcome = run(s, args)
+    if outcome.success:
+        with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
+            conn.execute(f"insert into {STATE_TABLE} (id, landing_epoch) values (true, %s) on conflict (id)"
+                         " do update set landing_epoch = excluded.landing_epoch, built_at = now()", (epoch,))
+    return outcome
