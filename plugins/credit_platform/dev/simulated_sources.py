@@ -94,11 +94,19 @@ class _ApiHandler(BaseHTTPRequestHandler):
         pass
 
 
+class _ApiServer(ThreadingHTTPServer):
+    def shutdown(self) -> None:
+        """Stop serving and release the port (the plain shutdown keeps the socket bound until collected, so
+        the next stand-in on that port, in another process, found it taken)."""
+        super().shutdown()
+        self.server_close()
+
+
 def api_server(s: Settings) -> ThreadingHTTPServer:
     """The source units' API on CP_SOURCE_API_BASE (127.0.0.1), bound but not yet serving."""
     url = urlparse(s.source_api_base)
     handler = type("ApiHandler", (_ApiHandler,), {"settings": s})
-    return ThreadingHTTPServer((url.hostname or "127.0.0.1", url.port or 80), handler)
+    return _ApiServer((url.hostname or "127.0.0.1", url.port or 80), handler)
 
 
 def start_api_server(s: Settings) -> ThreadingHTTPServer:
