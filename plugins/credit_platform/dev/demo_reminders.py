@@ -110,9 +110,9 @@ def run(s: Settings, today: date | None = None) -> int:
         got = conn.execute(
             "select meta->>'unit', meta->>'rule',"
             " string_agg(level || ' ' || (sent_at at time zone 'Asia/Shanghai')::date, ', ' order by sent_at)"
-            " from ops.notices where kind <> 'alert' and status = 'sent' group by 1, 2 order by 1, 2").fetchall()
-    for unit, rule, levels in got:
-        print(f"  {unit:<11} {RULE_ZH[rule]:<8} {levels}")
+            " from ops.notices where meta ? 'rule' and status = 'sent' group by 1, 2 order by 1, 2").fetchall()
+    for unit, rule, levels in got:  # reminders only: the replay's feedback notices are in the log too
+        print(f"  {unit or '-':<11} {RULE_ZH.get(rule, rule):<8} {levels}")
     print("  (ln_tobacco and ln_smsa acted after their reminders: no escalation; each message once, logged in"
           " ops.notices; try `credit-platform remind --dry-run --json`)")
     return 0
