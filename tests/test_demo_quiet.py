@@ -3,13 +3,14 @@ fresh interpreter with Python's default warning filters, as from a user's shell,
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
 import sys
 import textwrap
 
-from credit_platform.dev import airflow_env
+from credit_platform.dev import airflow_env, services
 
 UNITS = ["ln_hurd", "ln_amr", "ln_tax"]  # batch file (with the demo's corrupt upload), front-end DB + online, API
 
@@ -41,8 +42,14 @@ EXPECTED = [re.compile(p) for p in (
 
 def test_the_demo_dag_stage_prints_no_warning(airflow_db):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}  # Python's default filters, as a shell's
-    env.update(airflow_env.airflow_environ(airflow_db))
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=900)
+    # the demo's stand-in is a process of its own that outlives the script: on a port of its own, stopped after,
+    # so the in-process stand-in the ingest tests start on the suite's port finds that port free
+    s = dataclasses.replace(airflow_db, source_api_base="http://127.0.0.1:58097")
+    env.update(airflow_env.airflow_environ(s))
+    try:
+        proc = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=900)
+    finally:
+        services.stop_processes(s, [services.source_api_name(s)])
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     assert f"RESULT {len(UNITS)} []" in proc.stdout, out[-3000:]
