@@ -213,6 +213,8 @@ def _chromium() -> str:
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
     if not exe or not shutil.which("pdftotext") or not subprocess.run(
             ["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip():
+        # a new machine has no package lists yet: update them first (install fails without them)
+        subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True, timeout=600)
         subprocess.run(["apt-get", "install", "-y", "-q", "chromium", "fonts-noto-cjk", "poppler-utils"],
                        check=True, capture_output=True, timeout=900)
         exe = shutil.which("chromium")
