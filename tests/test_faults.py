@@ -111,7 +111,7 @@ def test_s3_killed_mid_upload_leaves_no_batch_and_the_reupload_is_ingested_once(
     def slow_body():  # the unit's slow line: the server has written part of the file when it dies
         for i in range(0, len(data), 64 << 10):
             yield data[i:i + (64 << 10)]
-            time.sleep(0.02)
+            time.sleep(0.1)  # ≈ 2 s in all: the kill lands mid-upload even on an idle machine
 
     class Stream(io.RawIOBase):
         def __init__(self):
