@@ -54,8 +54,11 @@ def test_a_production_task_refuses_the_demo_password_of_its_connection(airflow_d
     monkeypatch.setenv("CP_ID_HASH_KEY", REAL["CP_ID_HASH_KEY"])
     monkeypatch.setenv("AIRFLOW_CONN_CREDIT_WAREHOUSE", "postgres://credit:credit-local-only@10.0.0.5:5432/warehouse")
     monkeypatch.setenv("AIRFLOW_CONN_CREDIT_OBJECT_STORE", "aws://AK:s3-Secret-1@?endpoint_url=http%3A%2F%2Fs3%3A9000")
-    with pytest.raises(SettingsError, match="CP_PG_PASSWORD"):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    with pytest.raises(AirflowFailException, match="CP_PG_PASSWORD") as failed:  # failed, not retried
         task_settings()
+    assert isinstance(failed.value.__cause__, SettingsError)
     monkeypatch.setenv("AIRFLOW_CONN_CREDIT_WAREHOUSE", "postgres://credit:pg-Secret-1@10.0.0.5:5432/warehouse")
     assert task_settings().pg_password == "pg-Secret-1"
 
@@ -66,6 +69,8 @@ def test_a_production_dag_task_fails_before_doing_anything(airflow_db, monkeypat
     monkeypatch.setenv("CP_RUNTIME", "production")  # the local connections carry the demo secrets
     run = run_dag(load_dag_module("warehouse_build").warehouse_build())
     assert run.state == "failed"
+    [first] = [ti for ti in run.get_task_instances() if ti.state == "failed"]
+    assert first.try_number == 1  # a missing secret is not retried: it would stay missing
 
 
 def test_dbt_gets_credentials_without_the_process_environment(settings, monkeypatch):

@@ -10,7 +10,7 @@ import dataclasses
 import logging
 from urllib.parse import urlparse
 
-from credit_platform.settings import Settings
+from credit_platform.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -42,4 +42,10 @@ def task_settings() -> Settings:
                        s3_region=extra.get("region_name", s.s3_region))
     except Exception as err:  # noqa: BLE001
         log.warning("connection %s not usable (%s); using CP_S3_* settings", OBJECT_STORE_CONN_ID, type(err).__name__)
-    return dataclasses.replace(s, **changes).require_secrets()
+    try:
+        return dataclasses.replace(s, **changes).require_secrets()
+    except SettingsError as err:
+        # a missing secret stays missing on the next try: fail now instead of retrying for minutes
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(str(err)) from err
