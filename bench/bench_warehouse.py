@@ -19,12 +19,14 @@ import hmac
 import json
 import os
 import random
+import resource
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
 os.environ.setdefault("CP_PG_DATABASE", "credit_bench_wh")
 
 BATCH_ROWS = 1000
@@ -119,14 +121,34 @@ def _reset(s) -> None:
     assert catalog()
 
 
-def _timed_build(s, full_refresh: bool) -> float:
+def _timed_build(s, full_refresh: bool, label: str) -> float:
     from credit_platform.warehouse import dbt_build
 
     started = time.monotonic()
     out = dbt_build.build_warehouse(s, full_refresh=full_refresh)
     if not out.success:
         raise SystemExit(f"dbt build failed: {out.failed()[:10]}")
-    return time.monotonic() - started
+    seconds = time.monotonic() - started
+    _node_timings(s, label, seconds)
+    return seconds
+
+
+def _node_timings(s, label: str, seconds: float) -> None:
+    """Where a build's time went, from dbt's run_results.json (kept under bench/out/): the slowest nodes, the
+    time in models and in tests, and what is left (dbt's start-up: parsing, the graph, connections)."""
+    results = json.loads((s.home / "dbt-target" / "run_results.json").read_text(encoding="utf-8"))
+    OUT.mkdir(exist_ok=True)
+    (OUT / f"run_results_{label}.json").write_text(json.dumps(results), encoding="utf-8")
+    nodes = [(r["execution_time"], r["unique_id"]) for r in results["results"]]
+    by_kind: dict[str, float] = {}
+    for t, uid in nodes:
+        by_kind[uid.split(".")[0]] = by_kind.get(uid.split(".")[0], 0.0) + t
+    print(json.dumps({"build": label, "seconds": round(seconds, 1), "nodes": len(nodes),
+                      "node_seconds_by_kind": {k: round(v, 1) for k, v in sorted(by_kind.items())},
+                      "dbt_elapsed_s": round(results.get("elapsed_time", 0.0), 1),
+                      "load_average": [round(x, 2) for x in os.getloadavg()],
+                      "slowest": [[round(t, 2), uid] for t, uid in sorted(nodes, reverse=True)[:12]]}),
+          flush=True)
 
 
 def _floor(s, item) -> float:
@@ -168,12 +190,13 @@ def main() -> None:
         load_s = time.monotonic() - t0
         if n == max(args.history):  # the floor on exactly the rows the full build gets
             floor_s = _floor(s, item)
-        full_s = _timed_build(s, full_refresh=True)
+        full_s = _timed_build(s, full_refresh=True, label=f"{n}_full")
         inc_facts = int(args.increment / (1 + args.copies))
         inc_rows = _load(s, item, templates, range(facts, facts + inc_facts), args.copies, today, 1, "D", rng)
-        inc_s = _timed_build(s, full_refresh=False)
+        inc_s = _timed_build(s, full_refresh=False, label=f"{n}_incremental")
         results[n] = {"history_rows": rows, "copy_load_s": round(load_s, 1), "full_build_s": round(full_s, 1),
-                      "increment_rows": inc_rows, "incremental_build_s": round(inc_s, 1)}
+                      "increment_rows": inc_rows, "incremental_build_s": round(inc_s, 1),
+                      "load_average": [round(x, 2) for x in os.getloadavg()]}
         print(json.dumps({n: results[n]}), flush=True)
     small, large = min(args.history), max(args.history)
     print(json.dumps({
@@ -182,6 +205,8 @@ def main() -> None:
                                                        / results[small]["incremental_build_s"], 2),
         "floor_distinct_on_s": round(floor_s, 1),
         "full_build_vs_floor": round(results[large]["full_build_s"] / floor_s, 2),
+        # dbt runs in this process: its peak resident memory (PostgreSQL's own is not counted)
+        "peak_rss_mb_bench_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }, indent=1))
 
 

@@ -1,35 +1,45 @@
+-- depends_on: {{ ref('int_subject_scope') }}
 -- The subject of every golden record (from its winning copy) and how it was identified: natural persons by
 -- the keyed hash of their ID number (never the number), legal persons by USCC — a record that carries only a
 -- 工商注册号 or 组织机构代码 is linked to the USCC another record pairs it with (or that embeds the
--- organisation code, USCC characters 9–17).
-with copies as (select * from {{ ref('int_record_copies') }}),
-
-winners as (
+-- organisation code, USCC characters 9–17: int_subject_code_pairs).
+-- Incremental: the facts of int_subject_scope (touched, or whose codes a new pair concerns) are deleted and
+-- identified again.
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
+          indexes=[{'columns': ['item_code', 'natural_key_hash']}, {'columns': ['subject_key']},
+                   {'columns': ['subject_reg_no']}, {'columns': ['subject_org_code_norm']}],
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
+                    (select item_code, natural_key_hash from {{ ref('int_subject_scope') }}){% endif %}") }}
+with winners as (
+    {% if is_incremental() %}
     select c.*
-    from copies c
+    from {{ ref('int_subject_scope') }} f
+    join {{ ref('int_golden_keys') }} k on k.item_code = f.item_code and k.natural_key_hash = f.natural_key_hash
+    join {{ ref('int_record_copies') }} c
+      on c.item_code = k.item_code and c.natural_key_hash = k.natural_key_hash
+     and c.batch_id = k.winning_batch_id and c.row_no = k.winning_row_no
+    {% else %}
+    select c.*
+    from {{ ref('int_record_copies') }} c
     -- (batch, row) is the copy; joining on the key as well makes PostgreSQL expect one row and nest loops
     join {{ ref('int_golden_keys') }} k on k.winning_batch_id = c.batch_id and k.winning_row_no = c.row_no
+    {% endif %}
 ),
 
-reg_pairs as (
-    select subject_reg_no as code, min(subject_uscc) as uscc
-    from copies
-    where subject_reg_no is not null and subject_uscc is not null
-    group by 1
-    having count(distinct subject_uscc) = 1
-),
-
-org_pairs as (
-    select code, min(uscc) as uscc
-    from (
-        select replace(subject_org_code, '-', '') as code, subject_uscc as uscc
-        from copies where subject_org_code is not null and subject_uscc is not null
-        union all
-        select substr(subject_uscc, 9, 9), subject_uscc from copies where subject_uscc is not null
-    ) p
-    group by 1
+pairs as (
+    select kind, code, min(uscc) as uscc
+    from {{ ref('int_subject_code_pairs') }}
+    {% if is_incremental() %}
+    where (kind = 'reg' and code in (select subject_reg_no from winners))
+       or (kind = 'org' and code in (select replace(subject_org_code, '-', '') from winners))
+    {% endif %}
+    group by kind, code
     having count(distinct uscc) = 1
-)
+),
+
+reg_pairs as (select code, uscc from pairs where kind = 'reg'),
+
+org_pairs as (select code, uscc from pairs where kind = 'org')
 
 select
     w.item_code,
@@ -58,7 +68,9 @@ select
     w.subject_name,
     w.subject_category,
     w.region_code,
-    w.received_at
+    w.received_at,
+    w.subject_reg_no,
+    replace(w.subject_org_code, '-', '') as subject_org_code_norm
 from winners w
 left join reg_pairs r on r.code = w.subject_reg_no
 left join org_pairs o on o.code = replace(w.subject_org_code, '-', '')

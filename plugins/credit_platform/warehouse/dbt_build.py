@@ -7,6 +7,7 @@ every subprocess of the worker would see them.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import time
@@ -87,27 +88,51 @@ def landing_epoch(conn) -> str:
 STATE_TABLE = "intermediate.warehouse_build_state"
 
 
+def project_version(project_dir: Path | None = None) -> str:
+    """The dbt project's SQL and YAML: when a model changes, the rows earlier incremental builds wrote follow the
+    old code (a new column, a new rule), so the next build is a full refresh."""
+    project_dir = project_dir or dbt_project_dir()
+    digest = hashlib.md5()
+    for path in sorted(project_dir.rglob("*")):
+        rel = path.relative_to(project_dir)
+        if path.is_file() and rel.parts[0] in PROJECT_PARTS and path.suffix in {".sql", ".yml", ".csv"}:
+            digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+PROJECT_PARTS = {"models", "macros", "snapshots", "seeds", "tests", "dbt_project.yml"}
+
+
 def build_warehouse(s: Settings, full_refresh: bool = False, select: list[str] | None = None,
                     extra: tuple[str, ...] = ()) -> DbtOutcome:
     """The warehouse build. Incremental models grow by the ledger's new batches; when the landing data were
     reset since the last build (another ledger epoch), the incremental tables would keep facts of batches that
-    no longer exist, so the build is a full refresh."""
+    no longer exist, so the build is a full refresh. So is the build after a change of the dbt project
+    (project_version), and the build after one that failed or was interrupted:
+    the incremental models of that build may hold its batches in part (provenance written, a subject or a
+    delta-maintained aggregate not), and the next build, which only sees the batches still missing from the
+    provenance, would never repair them."""
     import psycopg
 
+    version = project_version()
     with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
         epoch = landing_epoch(conn)
         conn.execute("create schema if not exists intermediate")
         conn.execute(f"create table if not exists {STATE_TABLE} (id boolean primary key check (id),"
                      " landing_epoch text not null, built_at timestamptz not null default now())")
-        row = conn.execute(f"select landing_epoch from {STATE_TABLE}").fetchone()
-    if row is None or row[0] != epoch:
-        full_refresh = True
+        conn.execute(f"alter table {STATE_TABLE} add column if not exists project_version text")
+        row = conn.execute(f"select landing_epoch, project_version from {STATE_TABLE}").fetchone()
+        if row is None or row != (epoch, version):
+            full_refresh = True
+        # until this build succeeds, the state names no epoch: a build that stops half way forces a full refresh
+        conn.execute(f"delete from {STATE_TABLE}")
     args = ["build", "--select", *(select or WAREHOUSE_SELECTION), *extra]
     if full_refresh:
         args.append("--full-refresh")
     outcome = run(s, args)
     if outcome.success:
         with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
-            conn.execute(f"insert into {STATE_TABLE} (id, landing_epoch) values (true, %s) on conflict (id)"
-                         " do update set landing_epoch = excluded.landing_epoch, built_at = now()", (epoch,))
+            conn.execute(f"insert into {STATE_TABLE} (id, landing_epoch, project_version) values (true, %s, %s)"
+                         " on conflict (id) do update set landing_epoch = excluded.landing_epoch,"
+                         " project_version = excluded.project_version, built_at = now()", (epoch, version))
     return outcome

@@ -1,7 +1,18 @@
 -- Copies of one fact whose compared values differ, field by field: each unit's current version against the
 -- golden record's value. Nothing is resolved silently: the golden record keeps the winner's value and every
 -- other value stays listed here.
-with field_values as (select * from {{ ref('int_conflict_values') }})
+-- Incremental: the rows of the facts the build touched are deleted and built again.
+-- depends_on: {{ ref('int_touched_keys') }}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
+          indexes=[{'columns': ['item_code', 'natural_key_hash']}],
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
+                    (select item_code, natural_key_hash from {{ ref('int_touched_keys') }}){% endif %}") }}
+with field_values as (
+    select * from {{ ref('int_conflict_values') }}
+    {% if is_incremental() %}
+    where (item_code, natural_key_hash) in (select item_code, natural_key_hash from {{ ref('int_touched_keys') }})
+    {% endif %}
+)
 
 select
     o.item_code,

@@ -1,8 +1,14 @@
 -- 信用档案: one row per subject — its records by category and by item, the latest severe-dishonesty
 -- status, active penalties and, for government agencies, the dishonest-debtor case status. Every number is
 -- traceable: fct_subject_records lists the facts (item + natural_key_hash) behind it.
+-- Incremental: the subjects of int_profile_scope are deleted and profiled again.
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
+          indexes=[{'columns': ['subject_key']}, {'columns': ['next_change_on']}],
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where subject_key in
+                    (select subject_key from {{ ref('int_profile_scope') }}){% endif %}") }}
+{% set in_scope = ("in (select subject_key from " ~ ref('int_profile_scope') ~ ")") if is_incremental() else none %}
 with recs as (
-    select * from {{ ref('fct_subject_records') }} where is_attributed
+    select * from {{ ref('fct_subject_records') }} where is_attributed {% if in_scope %}and subject_key {{ in_scope }}{% endif %}
 ),
 
 by_category as (
@@ -24,13 +30,18 @@ severe as (
         count(*) filter (where is_active_today)::integer as severe_active,
         (array_agg(listing_kind order by identified_on desc, document_no))[1] as severe_latest_kind,
         max(identified_on) as severe_latest_on,
-        bool_or(is_active_today) as severe_is_active
+        bool_or(is_active_today) as severe_is_active,
+        -- the day is_active_today next changes: a listing starts, or its validity passes
+        least(min(identified_on) filter (where identified_on > current_date),
+              min(valid_until) filter (where valid_until >= current_date) + 1) as severe_change_on
     from {{ ref('fct_severe_dishonesty') }}
+    {% if in_scope %}where subject_key {{ in_scope }}{% endif %}
     group by 1
 ),
 
 penalties as (
-    select s.subject_key, count(*)::integer as active_penalties
+    select s.subject_key, count(*)::integer as active_penalties,
+           min(coalesce(p.cf_gsjzq, p.cf_yxq)) + 1 as penalty_change_on  -- the day one stops being active
     from {{ ref('fct_administrative_penalty') }} p
     join recs s on s.item_code = 'administrative_penalty' and s.natural_key_hash = p.natural_key_hash
     where coalesce(p.cf_gsjzq, p.cf_yxq) is null or coalesce(p.cf_gsjzq, p.cf_yxq) >= current_date
@@ -43,6 +54,7 @@ gov_cases as (
            count(*) filter (where is_resolved)::integer as gov_cases_resolved,
            sum(amount_wan) filter (where not is_resolved)::numeric(18, 6) as gov_cases_open_amount_wan
     from {{ ref('fct_gov_dishonest_case') }}
+    {% if in_scope %}where 'U:' || agency_uscc {{ in_scope }}{% endif %}
     group by 1
 )
 
@@ -65,10 +77,12 @@ select
     coalesce(g.gov_cases_open, 0) as gov_cases_open,
     coalesce(g.gov_cases_resolved, 0) as gov_cases_resolved,
     g.gov_cases_open_amount_wan,
-    d.last_received_at
+    d.last_received_at,
+    least(p.penalty_change_on, sv.severe_change_on) as next_change_on
 from {{ ref('dim_subject') }} d
 left join by_item i on i.subject_key = d.subject_key
 left join by_category c on c.subject_key = d.subject_key
 left join severe sv on sv.subject_key = d.subject_key
 left join penalties p on p.subject_key = d.subject_key
 left join gov_cases g on g.subject_key = d.subject_key
+{% if in_scope %}where d.subject_key {{ in_scope }}{% endif %}

@@ -1,7 +1,19 @@
 -- One row per credit subject: legal persons by USCC (or, until linked, their registration / organisation
 -- code), natural persons by the keyed hash of their ID number (masked for display, never in clear), with the
 -- names they were reported under and the region from the code.
-with s as (select * from {{ ref('int_golden_subjects') }})
+-- Incremental: the subjects of the facts whose subject the build may change (their keys before and after it,
+-- macros/subject_scope.sql) are deleted and aggregated again over all their records; a subject whose records
+-- all moved to another key (a registration number now linked to its USCC) is gone, as a full build has it.
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
+          indexes=[{'columns': ['subject_key']}],
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where subject_key in
+                    ({{ credit_scope_subjects() }}){% endif %}") }}
+with s as (
+    select * from {{ ref('int_golden_subjects') }}
+    {% if is_incremental() %}
+    where subject_key in ({{ credit_scope_subjects() }})
+    {% endif %}
+)
 
 select
     subject_key,
