@@ -1,3 +1,5 @@
+-- depends_on: {{ ref('int_golden_subjects') }}
+-- depends_on: {{ ref('int_touched_keys') }}, {{ ref('int_subject_scope') }}, {{ ref('fct_utility_bill_owner') }}, {{ ref('fct_gov_dishonest_case') }}
 -- The subjects whose credit profile an incremental build recomputes: those whose facts or subject it may
 -- change (macros/subject_scope.sql), the holders of the utility bills of a property with a new bill (a later
 -- bill can make an earlier one stale), the agencies of the government cases it touched, and those whose

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('int_new_code_pairs') }}
 -- depends_on: {{ ref('int_touched_keys') }}
 -- The facts whose subject this build may change, with the subject key they had before it: the facts it touched
 -- and every fact whose winning copy carries a 工商注册号 / 组织机构代码 of a new pair (int_new_code_pairs: it can

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('int_profile_scope') }}
 -- 信用档案: one row per subject — its records by category and by item, the latest severe-dishonesty
 -- status, active penalties and, for government agencies, the dishonest-debtor case status. Every number is
 -- traceable: fct_subject_records lists the facts (item + natural_key_hash) behind it.

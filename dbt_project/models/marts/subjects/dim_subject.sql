@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('int_subject_scope') }}
 -- One row per credit subject: legal persons by USCC (or, until linked, their registration / organisation
 -- code), natural persons by the keyed hash of their ID number (masked for display, never in clear), with the
 -- names they were reported under and the region from the code.

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('int_subject_scope') }}
 -- Bridge: every golden record to its subject (dim_subject), with how the subject was identified and whether
 -- the record counts in the subject's credit profile (a stale utility bill does not).
 -- Incremental: the facts whose subject the build may change (int_subject_scope) and the utility bills whose
