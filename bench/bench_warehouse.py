@@ -4,7 +4,7 @@
 
 For each history size: an empty landing schema gets the history of administrative_penalty loaded with COPY
 (ledgered batches of 1,000 rows over the previous 60 days, `--copies` of the facts reported again by another
-unit), then a full `dbt build` of the warehouse (as `warehouse_build` runs it, tests included); then the day's
+unit, about three facts per subject), then a full `dbt build` of the warehouse (as `warehouse_build` runs it, tests included); then the day's
 increment (new batches received today, the same share of copies of older facts) and the incremental build.
 Printed: both builds per size, the ratio of the incremental builds between the largest and the smallest history
 (target ≤ 1.3×), and, on the largest history, the floor — one hand-written `insert … select distinct on (…)`
@@ -40,9 +40,13 @@ def _templates(n: int) -> list[dict]:
                                                     received_on=date.today(), seq_prefix="B"))]
 
 
-def _landing_rows(item, templates: list[dict], id_key: str):
-    """A function fact_no, copy → landing row values (in item_columns order) built from a template."""
+def _landing_rows(item, templates: list[dict], id_key: str, subjects: int):
+    """A function fact_no, copy → landing row values (in item_columns order) built from a template. Fact n is
+    about subject (n × a large odd number) mod `subjects` (a legal person with a USCC of its own, or a natural
+    person with an ID hash of their own, by the subject's template): about three penalties per subject, as a
+    register has, rather than thousands each for the 2,000 templates."""
     from credit_platform.landing.schema import item_columns
+    from credit_platform.standards.identifiers import make_uscc, org_code_check_char
 
     cols = item_columns(item)
     prepared = []
@@ -61,7 +65,13 @@ def _landing_rows(item, templates: list[dict], id_key: str):
     names = [c.name for c in cols]
 
     def row(fact: int, batch_id: str, row_no: int, unit: str, received_at: datetime) -> list:
-        v = dict(prepared[fact % len(prepared)])
+        subject = fact * 2654435761 % subjects
+        v = dict(prepared[subject % len(prepared)])
+        v["cf_xdr_mc"] = f"{v['cf_xdr_mc']}{subject}"
+        if v.get("cf_xdr_shxym"):
+            v["cf_xdr_shxym"] = make_uscc(f"91210100{subject:08d}{org_code_check_char(f'{subject:08d}')}")
+        if v.get("cf_xdr_zjhm_hash"):
+            v["cf_xdr_zjhm_hash"] = hmac.new(id_key.encode(), f"bench-{subject}".encode(), "sha256").hexdigest()
         v["cf_wsh"] = f"辽罚〔2026〕{fact:09d}号"
         key = hashlib.blake2b(f"{fact}".encode(), digest_size=12).hexdigest()
         v.update(batch_id=batch_id, row_no=row_no, unit_code=unit, channel="frontend_db", received_at=received_at,
@@ -71,11 +81,12 @@ def _landing_rows(item, templates: list[dict], id_key: str):
     return row, names
 
 
-def _load(s, item, templates, facts: range, copies: float, day0: date, days: int, tag: str, rng) -> int:
+def _load(s, item, templates, facts: range, copies: float, day0: date, days: int, tag: str, rng,
+          subjects: int) -> int:
     """COPY the rows of `facts` (plus copies of earlier facts) in ledgered batches spread over `days` days."""
     import psycopg
 
-    row, names = _landing_rows(item, templates, s.id_hash_key)
+    row, names = _landing_rows(item, templates, s.id_hash_key, subjects)
     n_rows = int(len(facts) * (1 + copies))
     per_day = max(1, n_rows // days)
     fact_iter = iter(facts)
@@ -186,13 +197,16 @@ def main() -> None:
         _reset(s)
         facts = int(n / (1 + args.copies))
         t0 = time.monotonic()
-        rows = _load(s, item, templates, range(0, facts), args.copies, today - timedelta(days=60), 60, "H", rng)
+        subjects = max(len(templates), facts // 3)
+        rows = _load(s, item, templates, range(0, facts), args.copies, today - timedelta(days=60), 60, "H", rng,
+                     subjects)
         load_s = time.monotonic() - t0
         if n == max(args.history):  # the floor on exactly the rows the full build gets
             floor_s = _floor(s, item)
         full_s = _timed_build(s, full_refresh=True, label=f"{n}_full")
         inc_facts = int(args.increment / (1 + args.copies))
-        inc_rows = _load(s, item, templates, range(facts, facts + inc_facts), args.copies, today, 1, "D", rng)
+        inc_rows = _load(s, item, templates, range(facts, facts + inc_facts), args.copies, today, 1, "D", rng,
+                         subjects)
         inc_s = _timed_build(s, full_refresh=False, label=f"{n}_incremental")
         results[n] = {"history_rows": rows, "copy_load_s": round(load_s, 1), "full_build_s": round(full_s, 1),
                       "increment_rows": inc_rows, "incremental_build_s": round(inc_s, 1),
