@@ -8,6 +8,7 @@ every subprocess of the worker would see them.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 import time
@@ -86,6 +87,7 @@ def landing_epoch(conn) -> str:
 
 
 STATE_TABLE = "intermediate.warehouse_build_state"
+SCOPED_TESTS_VAR = "credit_scoped_tests"
 
 
 def project_version(project_dir: Path | None = None) -> str:
@@ -126,7 +128,11 @@ def build_warehouse(s: Settings, full_refresh: bool = False, select: list[str] |
             full_refresh = True
         # until this build succeeds, the state names no epoch: a build that stops half way forces a full refresh
         conn.execute(f"delete from {STATE_TABLE}")
-    args = ["build", "--select", *(select or WAREHOUSE_SELECTION), *extra]
+    # the data tests of an incremental warehouse build check the rows it writes (macros/build_scope.sql); of a
+    # full refresh, and of any other dbt invocation, all rows. (The var is passed on full refreshes too: a change
+    # of vars makes dbt parse the whole project again.)
+    args = ["build", "--select", *(select or WAREHOUSE_SELECTION), *extra,
+            "--vars", json.dumps({SCOPED_TESTS_VAR: True})]
     if full_refresh:
         args.append("--full-refresh")
     outcome = run(s, args)
