@@ -1,6 +1,8 @@
 {# The rows a data test checks. Every data test of the project has `where: __build_scope__` (dbt_project.yml);
    dbt wraps a test's model in get_where_subquery, which replaces the placeholder:
-   - on a full refresh, or before the warehouse's first build: `true` — every test checks all of history;
+   - on a full refresh, before the warehouse's first build, and in every dbt invocation but the warehouse
+     build (which sets the var credit_scoped_tests, warehouse/dbt_build.py): `true` — every test checks all
+     rows;
    - on an incremental build, for the models that grow by batches or by facts: only what this build wrote —
      the landing tables and staging views: the batches the warehouse does not hold yet (the build's batches);
      int_record_copies: the build's batches (int_build_batches); the models keyed on facts (survivorship,
@@ -32,7 +34,7 @@
     {%- set name = relation.identifier | default('', true) | lower -%}
     {%- set schema = relation.schema | default('', true) | lower -%}
     {%- set done = adapter.get_relation(database=target.database, schema='marts', identifier='fct_record_copies') -%}
-    {%- if flags.FULL_REFRESH or done is none -%}
+    {%- if flags.FULL_REFRESH or done is none or not var('credit_scoped_tests', false) -%}
         {{- return('true') -}}
     {%- endif -%}
     {#- landing.batches by name: a test may not reference a source it was not parsed with -#}
@@ -55,6 +57,10 @@
                    ~ ' from intermediate.' ~ credit_fact_keyed_models()[name] ~ ')') -}}
     {%- elif name == 'int_subject_code_pairs' -%}
         {{- return('(kind, code, uscc) in (select kind, code, uscc from intermediate.int_new_code_pairs)') -}}
+    {%- elif name == 'dim_subject' -%}
+        {{- return('subject_key in (select previous_subject_key from intermediate.int_subject_scope union'
+                   ~ ' select g.subject_key from intermediate.int_golden_subjects g where (g.item_code,'
+                   ~ ' g.natural_key_hash) in (select item_code, natural_key_hash from intermediate.int_subject_scope))') -}}
     {%- elif name == 'mart_credit_profile' -%}
         {{- return('subject_key in (select subject_key from intermediate.int_profile_scope)') -}}
     {%- elif name.startswith('fct_') and name[4:] in items -%}
@@ -68,5 +74,5 @@
 {# True when the tests of this invocation check only the build's rows (see get_where_subquery). #}
 {% macro credit_tests_scoped() -%}
     {%- set done = adapter.get_relation(database=target.database, schema='marts', identifier='fct_record_copies') -%}
-    {{- return(not flags.FULL_REFRESH and done is not none) -}}
+    {{- return(not flags.FULL_REFRESH and done is not none and var('credit_scoped_tests', false)) -}}
 {%- endmacro %}

@@ -2,8 +2,11 @@
 -- Every landed copy of every item, in the columns all items share (one row per landed record). Incremental:
 -- a build adds the copies of its batches (int_build_batches); the BRIN index on received_at keeps it from
 -- reading the rest of the history.
-{{ config(materialized='incremental', unique_key=['batch_id', 'row_no'], incremental_strategy='delete+insert',
-          on_schema_change='append_new_columns',
+-- (the pre-hook deletes the build's batches, should any be there: dbt's delete+insert on (batch_id, row_no)
+-- probes the batch_id index once per row, a thousand rows each)
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where batch_id in
+                    (select batch_id from {{ ref('int_build_batches') }}){% endif %}",
           indexes=[{'columns': ['batch_id']}, {'columns': ['item_code', 'natural_key_hash']}]) }}
 {% for item in catalog_items() %}
 select

@@ -5,10 +5,12 @@
 --      (unit USCC = the record's authority USCC) wins; for items whose records carry a state (a case status),
 --      the most recently received state wins next; else the unit that reported on time, earliest first;
 --   3. ties: unit code, then batch and row (deterministic).
-{{ config(materialized='incremental', unique_key=['item_code', 'natural_key_hash', 'batch_id', 'row_no'],
-          incremental_strategy='delete+insert', on_schema_change='append_new_columns',
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
+                    (select item_code, natural_key_hash from {{ ref('int_touched_keys') }}){% endif %}",
           indexes=[{'columns': ['item_code', 'natural_key_hash']}]) }}
--- Incremental: every copy of a fact the build's batches touch is ranked again (delete+insert by copy).
+-- Incremental: every copy of a fact the build's batches touch is ranked again (its rows deleted first, by the
+-- fact: dbt's delete+insert on the copy's four columns nests loops over 10M rows).
 with copies as (
     select c.*, u.uscc as unit_uscc
     from {{ ref('int_record_copies') }} c

@@ -1,8 +1,9 @@
 -- depends_on: {{ ref('int_touched_keys') }}
 -- Provenance: one row per landed copy of any fact, with its place in the survivorship rule. Incremental: the
--- copies of the facts the build's batches touch are rewritten.
-{{ config(materialized='incremental', unique_key=['item_code', 'natural_key_hash', 'batch_id', 'row_no'],
-          incremental_strategy='delete+insert', on_schema_change='append_new_columns',
+-- copies of the facts the build's batches touch are rewritten (deleted by the fact, then inserted).
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
+                    (select item_code, natural_key_hash from {{ ref('int_touched_keys') }}){% endif %}",
           indexes=[{'columns': ['batch_id']}, {'columns': ['item_code', 'natural_key_hash']}]) }}
 select
     s.item_code,
