@@ -132,6 +132,17 @@ def test_drilldown_lists_the_records_behind_numerators_and_denominators(rs):
     received = {b: at for b, at in rows(rs, "select batch_id, received_at from landing.batches")}
     repeats = sorted((received[b].date().isoformat(), r) for b, r, _n, f in by["duplication"] if f)
     assert [d for d, _ in repeats] == ["2026-10-09", "2026-10-30"]
+    # 及时率 lists the rejected records too: of Oct 20's batch r12 (readable date, late) and not r13 (unreadable)
+    b5 = rows(rs, "select batch_id from landing.batches where received_at = '2026-10-20 10:00+08'")[0][0]
+    assert rows(rs, "select row_no, decision_date, on_time from landing.rejected_records where batch_id = %s"
+                    " order by row_no", (b5,)) == [(1, date(2026, 9, 30), False), (2, None, None)]
+    assert [(r, flag) for b, r, _n, flag in by["timeliness"] if b == b5] == [(1, False)]
+    assert [(r, flag) for b, r, _n, flag in by["lateness"] if b == b5] == [(1, True)]
+    # all five rejected records with a readable decision date, on time: r3, r4, r5 of the first batch
+    rejected = rows(rs, """select d.in_numerator from reports.rpt_indicator_drilldown d
+        join reports.rpt_rejected_records r on r.batch_id = d.batch_id and r.row_no = d.row_no
+        where d.indicator = 'timeliness' and d.subject_type = 'unit' and d.period = %s order by r.received_at""", (OCT,))
+    assert [f for (f,) in rejected] == [True, True, True, False, False]
 
 
 def test_gov_cases_as_of_october(rs):
