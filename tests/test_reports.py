@@ -99,7 +99,7 @@ def test_october_indicators_hand_computed_for_unit_and_city(rs):
     assert {k: city[k] for k in sc.EXPECTED_OCTOBER} == sc.EXPECTED_OCTOBER
     quarter = dict(rows(rs, """select indicator, denominator from reports.rpt_indicators where subject_code = %s
         and period_type = 'quarter' and period = '2026-Q4'""", (sc.UNIT,)))
-    assert quarter["compliance"] == 11
+    assert quarter["compliance"] == 13
 
 
 def test_indicators_cli_json(rs, monkeypatch):
