@@ -27,7 +27,7 @@ th { background: #dce6f1; font-weight: 600; }
 th, td { border: 1px solid #9aa9bd; padding: 3px 6px; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr:nth-child(even) td { background: #f6f8fb; }
-.up { color: #1e7b34; } .down { color: #b00000; }
+.up { color: #1e7b34; } .down { color: #b00000; } td.none { color: #888; }
 figure { margin: 8px 0 12px; } figcaption { font-size: 13px; color: #333; text-align: center; }
 svg text { font-family: inherit; }
 footer { margin-top: 32px; font-size: 12px; color: #666; border-top: 1px solid #ccc; padding-top: 6px; }
@@ -71,7 +71,7 @@ PALETTE = ["#2f5597", "#c55a11", "#548235", "#7f6000"]
 
 def cell(col: Column, v) -> tuple[str, bool, str]:
     if v is None:
-        return ("—", col.fmt != "text", "")
+        return (col.none_zh, col.fmt != "text", "none")
     match col.fmt:
         case "pct":
             return (f"{v * 100:.1f}%", True, "")
@@ -97,7 +97,7 @@ def _short(label: str, n: int = 10) -> str:
 def svg_chart(section: Section) -> str:
     """A bar (grouped) or line chart as inline SVG, sized for an A4 page."""
     spec = section.chart
-    frame = section.frame.head(spec.max_points)
+    frame = section.frame.head(section.chart_count())
     labels = [str(v) for v in frame.get_column(spec.category).to_list()]
     series = [[float(x or 0) for x in frame.get_column(v).to_list()] for v in spec.values]
     pct = {c.name for c in section.columns if c.fmt == "pct"}
@@ -154,6 +154,6 @@ def render(report: Report) -> bytes:
         rows = [[cell(c, row.get(c.name)) for c in s.columns] for row in s.frame.iter_rows(named=True)]
         sections.append({"key": s.key, "title": s.title_zh, "note": s.note_zh,
                          "headers": [c.header_zh for c in s.columns], "rows": rows, "empty": s.empty_zh,
-                         "svg": svg_chart(s) if s.chart and s.frame.height else "",
+                         "svg": svg_chart(s) if s.chart_count() else "",
                          "chart_title": s.chart.title_zh if s.chart else ""})
     return PAGE.render(r=report, sections=sections, css=CSS).encode("utf-8")

@@ -15,6 +15,7 @@ class Column:
     name: str
     header_zh: str
     fmt: Format = "text"
+    none_zh: str = "—"         # what a missing value reads as (a unit without data: 无数据)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,18 @@ class Section:
 
     def header(self, name: str) -> str:
         return next(c.header_zh for c in self.columns if c.name == name)
+
+    def chart_count(self) -> int:
+        """How many of the first rows the chart shows: up to max_points, stopping at the first row without any of
+        its values (sections put rows without a figure — units without data — last: they get no empty bar)."""
+        if not self.chart:
+            return 0
+        n = 0
+        for row in self.frame.head(self.chart.max_points).select(self.chart.values).iter_rows():
+            if all(v is None for v in row):
+                break
+            n += 1
+        return n
 
 
 @dataclass

@@ -77,7 +77,9 @@ def render(report: Report) -> bytes:
             values = frame.get_column(col.name).to_list() if col.name in frame.columns else []
             for i, v in enumerate(values, start=HEADER_ROW + 1):
                 fmt = fmts[col.fmt]
-                if v is None:
+                if v is None and col.none_zh != "—":  # a said absence (无数据), else an empty cell
+                    ws.write_string(i, j, col.none_zh, fmt)
+                elif v is None:
                     ws.write_blank(i, j, None, fmt)
                 elif col.fmt == "date" and isinstance(v, date):
                     ws.write_datetime(i, j, datetime(v.year, v.month, v.day), fmt)
@@ -100,8 +102,8 @@ def render(report: Report) -> bytes:
         ws.set_paper(9)  # A4
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(HEADER_ROW)
-        if section.chart and frame.height:
-            _chart(wb, ws, section, min(frame.height, section.chart.max_points))
+        if section.chart_count():
+            _chart(wb, ws, section, section.chart_count())
     wb.close()
     return buf.getvalue()
 
