@@ -201,7 +201,6 @@ def test_formula_injection_is_neutralised(rs):
 
 
 def test_gate_refuses_a_frame_with_a_clear_id_number_or_a_rate_out_of_range(rs):
-
     r = frames.build(rs, "data_quality", HULUDAO_OFFICE, OCT)
     bad = r.sections[0]
     from credit_platform.standards.identifiers import make_resident_id
@@ -262,7 +261,7 @@ def test_units_without_data_are_listed_unranked_after_the_ranked_and_kept_out_of
     header = [c.value for c in ws[3]]
     score_col = header.index("综合得分")
     scores = [row[score_col] for row in ws.iter_rows(min_row=4, values_only=True)]
-    assert scores[2:] == ["无数据"] * silent.height and all(isinstance(v, float) for v in scores[:2])
+    assert scores[2:] == ["无数据"] * silent.height and all(isinstance(v, int | float) for v in scores[:2])
     with zipfile.ZipFile(io.BytesIO(body["xlsx"])) as z:
         chart = next(z.read(n).decode() for n in sorted(z.namelist()) if n.startswith("xl/charts/chart"))
     assert "$B$4:$B$5<" in chart  # the chart's categories: the two ranked units only
