@@ -68,6 +68,9 @@ def _cutoff_zh(end: date) -> str:
     return f"数据统计截至{end.year}年{end.month}月{end.day}日24时（{nxt.isoformat()} 00:00 北京时间之前收到的数据）"
 
 
+SILENT_NAMED = 10  # units without data named in the headline up to this many; more are only in the table
+
+
 def _pct(v: float | None) -> str:
     return "—" if v is None else f"{v * 100:.1f}%"
 
@@ -91,8 +94,8 @@ def data_quality(conn: psycopg.Connection, o: Office, period: str) -> Report:
              and i.period_type = 'month' and i.period = s.period
         where s.subject_type = 'unit' and s.period_type = 'month' and s.period = %(period)s {unit_filter}
         group by s.rank, u.unit_name, u.city_name, c.received, c.accepted, s.score, s.change, s.prev_rank,
-                 s.has_data, u.unit_code
-        order by s.rank nulls last, u.unit_code""", args)
+                 s.has_data, u.city_code, u.unit_code
+        order by s.rank nulls last, u.city_code, u.unit_code""", args)
     silent = ranking.filter(~pl.col("has_data"))
     threshold = ind.get("lateness").flag_above
     flagged = query(conn, f"""
@@ -127,18 +130,21 @@ def data_quality(conn: psycopg.Connection, o: Office, period: str) -> Report:
     total_accepted = int(ranking["accepted"].sum() or 0)
     scored = ranking.filter(pl.col("score").is_not_null())
     where = "全省" if scope is None else registry().regions.get(scope, scope)
+    senders = (f"{ranking.height}家信源单位中{ranking.height - silent.height}家" if silent.height
+               else f"{ranking.height}家信源单位共")
+    compliance = _pct(total_accepted / total_received if total_received else None)
     headline = [
-        f"{p['period'][:4]}年{int(p['period'][5:])}月，{where}{ranking.height}家信源单位中"
-        f"{ranking.height - silent.height}家报送记录{total_received:,}条，通过目录校验{total_accepted:,}条，"
-        f"合规率{_pct(total_accepted / total_received if total_received else None)}。",
+        f"{p['period'][:4]}年{int(p['period'][5:])}月，{where}{senders}报送记录{total_received:,}条，"
+        f"通过目录校验{total_accepted:,}条，合规率{compliance}。",
         f"迟报率超过{threshold:.0%}的单位{flagged.height}家，列入通报整改；"
         f"尚未整改的问题数据{int(open_problems['open_records'].sum() or 0):,}条。",
     ]
     if scored.height:
         headline.append(f"综合得分第一：{scored['unit_name'][0]}（{scored['score'][0]:.1f}分）。")
     if silent.height:
-        headline.append(f"本月未报送数据的单位{silent.height}家（不计综合得分、不参与排名，列于排名表末）："
-                        f"{'、'.join(silent['unit_name'].to_list())}。")
+        names = silent["unit_name"].to_list()
+        headline.append(f"本月未报送数据的单位{silent.height}家，不计综合得分、不参与排名，列于排名表末"
+                        + (f"：{'、'.join(names)}。" if len(names) <= SILENT_NAMED else "。"))
     ranking_cols = [Column("rank", "排名", "int"), Column("unit_name", "信源单位"), Column("city_name", "所属地区"),
                     Column("received", "收到记录数", "int"), Column("accepted", "通过校验数", "int")]
     ranking_cols += [Column(c, n[c], "pct") for c in INDICATOR_ORDER]
@@ -348,8 +354,10 @@ def city_assessment(conn: psycopg.Connection, o: Office, period: str) -> Report:
         group by a.rank, a.city_name, a.outstanding_end, a.resolution_rate, a.data_quality_score, a.composite,
                  a.cleared, a.has_data, a.city_code
         order by a.rank nulls last, a.city_code""", {"period": period})
-    table = table.with_columns(pl.when(pl.col("cleared")).then(pl.lit("是")).otherwise(pl.lit("否"))
-                               .alias("cleared_zh"))
+    # 清零: 是 when the city's last outstanding case was resolved this month; — when it had none to resolve
+    table = table.with_columns(pl.when(pl.col("cleared")).then(pl.lit("是"))
+                               .when(pl.col("outstanding_end") > 0).then(pl.lit("否"))
+                               .otherwise(pl.lit("—")).alias("cleared_zh"))
     n = ind.names_zh
     ca = ind.city_assessment
     cols = [Column("rank", "排名", "int"), Column("city_name", "城市"),
