@@ -209,7 +209,7 @@ def gov_cases(conn: psycopg.Connection, o: Office, period: str) -> Report:
                   args)
     cities = query(conn, f"""select * from {SCHEMA}.rpt_gov_case_summary where period = %(period)s
         and scope = 'all' and dimension = 'city' {'' if scope is None else 'and dim_value = %(city)s'}
-        order by outstanding_end desc, dim_value""", args)
+        order by outstanding_end desc, resolved desc, dim_value""", args)
     breakdown_scope = "'all'" if scope is None else "%(city)s"
     by_type = query(conn, f"""select * from {SCHEMA}.rpt_gov_case_summary where period = %(period)s
         and scope = {breakdown_scope} and dimension = 'agency_type' order by outstanding_end desc, dim_value""", args)

@@ -46,12 +46,13 @@ class Section:
 
     def chart_count(self) -> int:
         """How many of the first rows the chart shows: up to max_points, stopping at the first row without any of
-        its values (sections put rows without a figure — units without data — last: they get no empty bar)."""
+        its values (sections put rows without a figure — units without data — last: they get no empty axis slot);
+        a bar chart also stops at the first row of zeros only (cities without any case)."""
         if not self.chart:
             return 0
         n = 0
         for row in self.frame.head(self.chart.max_points).select(self.chart.values).iter_rows():
-            if all(v is None for v in row):
+            if all(v is None or (self.chart.kind == "bar" and v == 0) for v in row):
                 break
             n += 1
         return n
