@@ -55,6 +55,8 @@ def render(report: Report) -> bytes:
         "change_score": wb.add_format({**font, "border": 1, "num_format": "+0.0;-0.0;0.0"}),
         "date": wb.add_format({**font, "border": 1, "num_format": "yyyy-mm-dd"}),
     }
+    # a said absence (无数据) in a number column: right-aligned and grey, where the number would be
+    f_none = wb.add_format({**font, "border": 1, "align": "right", "font_color": "#888888"})
 
     cover = wb.add_worksheet("通报")
     cover.set_column(0, 0, 110)
@@ -78,7 +80,7 @@ def render(report: Report) -> bytes:
             for i, v in enumerate(values, start=HEADER_ROW + 1):
                 fmt = fmts[col.fmt]
                 if v is None and col.none_zh != "—":  # a said absence (无数据), else an empty cell
-                    ws.write_string(i, j, col.none_zh, fmt)
+                    ws.write_string(i, j, col.none_zh, f_none if col.fmt != "text" else fmt)
                 elif v is None:
                     ws.write_blank(i, j, None, fmt)
                 elif col.fmt == "date" and isinstance(v, date):
