@@ -129,6 +129,8 @@ def _chart(wb, ws, section: Section, n: int) -> None:
         chart.add_series(series)
     chart.set_title({"name": spec.title_zh, "name_font": {"name": "等线", "size": 12}})
     chart.set_x_axis({"num_font": {"name": "等线", "rotation": -45 if n > 6 else 0}})
+    # from 0: close values would otherwise get an axis from 47 and 49.8 would look a third of 54.3
+    chart.set_y_axis({"min": 0})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 900, "height": 380})
     # below the table: the sheet prints one table wide on A4, the chart after it
