@@ -260,8 +260,12 @@ def test_units_without_data_are_listed_unranked_after_the_ranked_and_kept_out_of
     _wb, ws = _xlsx_sheet(body["xlsx"], "排名")
     header = [c.value for c in ws[3]]
     score_col = header.index("综合得分")
-    scores = [row[score_col] for row in ws.iter_rows(min_row=4, values_only=True)]
+    sheet = list(ws.iter_rows(min_row=4, values_only=True))
+    scores = [row[score_col] for row in sheet]
     assert scores[2:] == ["无数据"] * silent.height and all(isinstance(v, int | float) for v in scores[:2])
+    hld_cells = dict(zip(header, next(r for r in sheet if r[1] == "葫芦岛市公共信用信息共享平台"), strict=False))
+    assert hld_cells["得分较上月"] == "—" and hld_cells["上月排名"] == "—"
+    assert {r[0] for r in sheet[2:]} == {"—"}  # no rank
     with zipfile.ZipFile(io.BytesIO(body["xlsx"])) as z:
         chart = next(z.read(n).decode() for n in sorted(z.namelist()) if n.startswith("xl/charts/chart"))
     assert "$B$4:$B$5<" in chart  # the chart's categories: the two ranked units only

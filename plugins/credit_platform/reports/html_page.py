@@ -72,7 +72,7 @@ PALETTE = ["#2f5597", "#c55a11", "#548235", "#7f6000"]
 
 def cell(col: Column, v) -> tuple[str, bool, str]:
     if v is None:
-        return (col.none_zh, col.fmt != "text", "none")
+        return (col.none_zh or "—", col.fmt != "text", "none")
     match col.fmt:
         case "pct":
             return (f"{v * 100:.1f}%", True, "")

@@ -15,7 +15,8 @@ class Column:
     name: str
     header_zh: str
     fmt: Format = "text"
-    none_zh: str = "—"         # what a missing value reads as (a unit without data: 无数据)
+    # what a missing value reads as in both formats (无数据, —); None: "—" on the page, an empty cell in the workbook
+    none_zh: str | None = None
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def render(report: Report) -> bytes:
             values = frame.get_column(col.name).to_list() if col.name in frame.columns else []
             for i, v in enumerate(values, start=HEADER_ROW + 1):
                 fmt = fmts[col.fmt]
-                if v is None and col.none_zh != "—":  # a said absence (无数据), else an empty cell
+                if v is None and col.none_zh:  # a said absence (无数据, —), else an empty cell
                     ws.write_string(i, j, col.none_zh, f_none if col.fmt != "text" else fmt)
                 elif v is None:
                     ws.write_blank(i, j, None, fmt)
