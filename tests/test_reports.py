@@ -170,7 +170,7 @@ def test_xlsx_reread_equals_the_marts_with_formats_frozen_headers_and_charts(rs)
     wb, ws = _xlsx_sheet(data, "排名")
     assert wb.sheetnames[0] == "通报"
     header = [c.value for c in ws[3]]
-    assert header[:5] == ["排名", "信源单位", "所属地区", "收到记录数", "通过校验数"] and "迟报率" in header
+    assert header[:5] == ["全省排名", "信源单位", "所属地区", "收到记录数", "通过校验数"] and "迟报率" in header and header[-1] == "上月全省排名"
     assert ws.freeze_panes == "A4"
     record = next(r for r in ws.iter_rows(min_row=4, values_only=False) if r[1].value == "葫芦岛市公共信用信息共享平台")
     values = dict(zip(header, record, strict=False))

@@ -145,13 +145,15 @@ def data_quality(conn: psycopg.Connection, o: Office, period: str) -> Report:
         names = silent["unit_name"].to_list()
         headline.append(f"本月未报送数据的单位{silent.height}家，不计综合得分、不参与排名，列于排名表末"
                         + (f"：{'、'.join(names)}。" if len(names) <= SILENT_NAMED else "。"))
-    ranking_cols = [Column("rank", "排名", "int", none_zh="—"), Column("unit_name", "信源单位"),
+    # ranks are among every unit of the province: a city office's table of its own units says so
+    rank_zh = "排名" if scope is None else "全省排名"
+    ranking_cols = [Column("rank", rank_zh, "int", none_zh="—"), Column("unit_name", "信源单位"),
                     Column("city_name", "所属地区"),
                     Column("received", "收到记录数", "int"), Column("accepted", "通过校验数", "int")]
     ranking_cols += [Column(c, n[c], "pct") for c in INDICATOR_ORDER]
     ranking_cols += [Column("score", "综合得分", "score", none_zh="无数据"),
                      Column("score_change", "得分较上月", "change_score", none_zh="—"),
-                     Column("prev_rank", "上月排名", "int", none_zh="—")]
+                     Column("prev_rank", f"上月{rank_zh}", "int", none_zh="—")]
     return Report(
         code="data_quality", title_zh="信源单位数据质量通报", office_code=o.code, office_name=o.name_zh,
         period=period, cutoff_zh=_cutoff_zh(p["end"]), headline=headline,
