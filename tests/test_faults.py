@@ -215,6 +215,74 @@ def test_s3_down_while_staging_fails_the_try_and_the_retry_loads_once(env, tmp_p
     assert_whole(s, unit)
 
 
+class _Failing500Proxy(BaseHTTPRequestHandler):
+    """Passes every request through to the S3 server, but answers writes to one bucket with a 500 (a full disk
+    or a broken volume behind the object store looks like this to the client)."""
+
+    upstream: tuple[str, int]
+    failing_bucket: str
+    failed: list[str]
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def _relay(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.command == "PUT" and self.path.startswith(f"/{self.failing_bucket}/"):
+            self.failed.append(self.path)
+            err = b"<?xml version='1.0'?><Error><Code>InternalError</Code><Message>disk full</Message></Error>"
+            self.send_response(500)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(err)))
+            self.end_headers()
+            self.wfile.write(err)
+            return
+        conn = http.client.HTTPConnection(*self.upstream, timeout=30)
+        conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+        for k, v in self.headers.items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        if body:
+            conn.send(body)
+        resp = conn.getresponse()
+        data = resp.read()
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _relay
+
+
+def test_s3_answering_500_while_staging_fails_the_try_and_the_retry_loads_once(env, tmp_path):
+    s = env
+    unit = "ln_stats"
+    src.drop_in_inbox(s, unit, ITEM, "f.csv", penalty_csv(tmp_path, rows=300, seed=16, prefix="S500"))
+    [landed] = extract_and_land(s, unit, "batch_file")
+    handler = type("Proxy", (_Failing500Proxy,), {"upstream": (s.s3_host, s.s3_port),
+                                                  "failing_bucket": s.bucket("staged"), "failed": []})
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        through_proxy = dataclasses.replace(s, s3_endpoint=f"127.0.0.1:{proxy.server_address[1]}")
+        with pytest.raises(Exception, match=r"500|InternalError|disk full"):
+            ingest_batch(through_proxy, landed)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert handler.failed  # the staged write was really refused, not something before it
+    assert q(s, "select count(*) from landing.batches where unit_code = %s", unit) == [(0,)]
+    assert inbox(s, unit)  # not confirmed: the file stays for the retry
+    summary = ingest_batch(s, landed)  # the task's retry, the store healthy again
+    assert summary["rows"] == 300 and summary["load"] == "loaded"
+    assert ingest_batch(s, landed)["load"] == "already_loaded"
+    assert_whole(s, unit)
+
+
 # --- two loads of one batch racing ---------------------------------------------------------------
 
 

@@ -72,3 +72,18 @@ def test_a_ledger_from_before_the_resolution_columns_upgrades_with_its_view(s):
     cols = [r[0] for r in q(s, "select column_name from information_schema.columns where table_schema = 'landing'"
                                " and table_name = 'open_rejections' order by ordinal_position")]
     assert cols[-1] == "age_working_days" and {"corrected_by_row", "resolution"} <= set(cols)
+
+
+def test_a_ledger_from_before_rejected_records_gets_the_table_as_a_recorded_step(s):
+    with psycopg.connect(s.pg_dsn()) as conn:
+        conn.execute("drop table landing.rejected_records")
+        conn.execute("delete from landing.migrations where step = 'ledger: add table rejected_records'")
+        conn.execute("update landing.schema_state set version = 'an older one'")
+    landing_load.ensure_schema(s)
+    assert q(s, "select count(*) from landing.migrations where step = 'ledger: add table rejected_records'"
+                " and applied_at > now() - interval '1 minute'") == [(1,)]
+    with psycopg.connect(s.pg_dsn()) as conn:
+        conn.execute("insert into landing.rejected_records values ('b-problems', 1, '2026-09-30', false),"
+                     " ('b-problems', 2, null, null)")
+        with pytest.raises(psycopg.errors.CheckViolation):  # a readable date always has its on_time
+            conn.execute("insert into landing.rejected_records values ('b-problems', 3, '2026-09-30', null)")

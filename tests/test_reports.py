@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 
 import openpyxl
+import polars as pl
 import psycopg
 import pytest
 
@@ -99,7 +100,7 @@ def test_october_indicators_hand_computed_for_unit_and_city(rs):
     assert {k: city[k] for k in sc.EXPECTED_OCTOBER} == sc.EXPECTED_OCTOBER
     quarter = dict(rows(rs, """select indicator, denominator from reports.rpt_indicators where subject_code = %s
         and period_type = 'quarter' and period = '2026-Q4'""", (sc.UNIT,)))
-    assert quarter["compliance"] == 11
+    assert quarter["compliance"] == 13
 
 
 def test_indicators_cli_json(rs, monkeypatch):
@@ -114,7 +115,7 @@ def test_indicators_cli_json(rs, monkeypatch):
     assert {k: (o["numerator"], o["denominator"]) for k, o in out.items() if k in sc.EXPECTED_OCTOBER} \
         == sc.EXPECTED_OCTOBER
     assert out["correction"]["unit"] == sc.UNIT and out["correction"]["period"] == OCT
-    assert abs(out["correction"]["value"] - 1 / 3) < 1e-9
+    assert abs(out["correction"]["value"] - 1 / 5) < 1e-9
 
 
 def test_drilldown_lists_the_records_behind_numerators_and_denominators(rs):
@@ -132,6 +133,17 @@ def test_drilldown_lists_the_records_behind_numerators_and_denominators(rs):
     received = {b: at for b, at in rows(rs, "select batch_id, received_at from landing.batches")}
     repeats = sorted((received[b].date().isoformat(), r) for b, r, _n, f in by["duplication"] if f)
     assert [d for d, _ in repeats] == ["2026-10-09", "2026-10-30"]
+    # 及时率 lists the rejected records too: of Oct 20's batch r12 (readable date, late) and not r13 (unreadable)
+    b5 = rows(rs, "select batch_id from landing.batches where received_at = '2026-10-20 10:00+08'")[0][0]
+    assert rows(rs, "select row_no, decision_date, on_time from landing.rejected_records where batch_id = %s"
+                    " order by row_no", (b5,)) == [(1, date(2026, 9, 30), False), (2, None, None)]
+    assert [(r, flag) for b, r, _n, flag in by["timeliness"] if b == b5] == [(1, False)]
+    assert [(r, flag) for b, r, _n, flag in by["lateness"] if b == b5] == [(1, True)]
+    # all five rejected records with a readable decision date, on time: r3, r4, r5 of the first batch
+    rejected = rows(rs, """select d.in_numerator from reports.rpt_indicator_drilldown d
+        join reports.rpt_rejected_records r on r.batch_id = d.batch_id and r.row_no = d.row_no
+        where d.indicator = 'timeliness' and d.subject_type = 'unit' and d.period = %s order by r.received_at""", (OCT,))
+    assert [f for (f,) in rejected] == [True, True, True, False, False]
 
 
 def test_gov_cases_as_of_october(rs):
@@ -158,7 +170,7 @@ def test_xlsx_reread_equals_the_marts_with_formats_frozen_headers_and_charts(rs)
     wb, ws = _xlsx_sheet(data, "排名")
     assert wb.sheetnames[0] == "通报"
     header = [c.value for c in ws[3]]
-    assert header[:5] == ["排名", "信源单位", "所属地区", "收到记录数", "通过校验数"] and "迟报率" in header
+    assert header[:5] == ["全省排名", "信源单位", "所属地区", "收到记录数", "通过校验数"] and "迟报率" in header and header[-1] == "上月全省排名"
     assert ws.freeze_panes == "A4"
     record = next(r for r in ws.iter_rows(min_row=4, values_only=False) if r[1].value == "葫芦岛市公共信用信息共享平台")
     values = dict(zip(header, record, strict=False))
@@ -168,7 +180,7 @@ def test_xlsx_reread_equals_the_marts_with_formats_frozen_headers_and_charts(rs)
                      ("重复报送率", "duplication"), ("完整率", "completeness")):
         assert abs(values[zh].value - float(marts[code])) < 1e-12, zh
         assert values[zh].number_format == "0.0%"
-    assert values["收到记录数"].value == 11 and values["收到记录数"].number_format == "#,##0"
+    assert values["收到记录数"].value == 13 and values["收到记录数"].number_format == "#,##0"
     assert ws.column_dimensions["B"].width >= 30  # the unit names fit
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
@@ -189,8 +201,6 @@ def test_formula_injection_is_neutralised(rs):
 
 
 def test_gate_refuses_a_frame_with_a_clear_id_number_or_a_rate_out_of_range(rs):
-    import polars as pl
-
     r = frames.build(rs, "data_quality", HULUDAO_OFFICE, OCT)
     bad = r.sections[0]
     from credit_platform.standards.identifiers import make_resident_id
@@ -206,6 +216,72 @@ def test_gate_refuses_a_frame_with_a_clear_id_number_or_a_rate_out_of_range(rs):
     r.reconciliations[0] = (r.reconciliations[0][0], r.reconciliations[0][1] + 1, r.reconciliations[0][2])
     with pytest.raises(gate.GateError, match="reconcile"):
         gate.check(r)
+
+
+# --- units and cities without data: not scored, not ranked, no change against nothing ------------------------------
+PROVINCE_OFFICE = "ln_credit_office"
+
+
+def test_units_without_data_are_listed_unranked_after_the_ranked_and_kept_out_of_the_chart(rs):
+    import re
+
+    r = frames.build(rs, "data_quality", PROVINCE_OFFICE, OCT)
+    ranking = r.sections[0].frame
+    # in October only Huludao's platform and the court sent data
+    sent = set(ranking.filter(pl.col("received") > 0)["unit_code"].to_list())
+    assert sent == {sc.UNIT, sc.COURT}
+    ranked = ranking.filter(pl.col("rank").is_not_null())
+    assert set(ranked["unit_code"].to_list()) == sent and ranking["rank"].to_list()[:2] == sorted(ranked["rank"])
+    silent = ranking.filter(pl.col("received") == 0)
+    assert silent.height == ranking.height - 2 and silent["score"].null_count() == silent.height
+    assert ranking["unit_code"].to_list()[2:] == silent["unit_code"].to_list()  # after the ranked ones
+    # 完整率 of a unit with obligations due and nothing received is a real 0 %, not "no data"
+    assert (silent.filter(pl.col("completeness").is_not_null())["completeness"] == 0).all()
+    assert silent.filter(pl.col("completeness").is_not_null()).height > 0
+    # Huludao sent nothing in September: no score then, so no change and no previous rank (not +score against 0)
+    hld = ranking.filter(pl.col("unit_code") == sc.UNIT).row(0, named=True)
+    assert hld["score"] is not None and hld["score_change"] is None and hld["prev_rank"] is None
+    assert any("本月未报送数据的单位" in line and f"{silent.height}家" in line for line in r.headline)
+
+    _r, body = publish.produce(rs, "data_quality", PROVINCE_OFFICE, OCT)
+    page = body["html"].decode()
+    section = page.split('<section id="ranking">')[1].split("</section>")[0]
+    svg = section.split("<svg")[1].split("</svg>")[0]
+    assert svg.count("</title></rect>") == 2  # two bars, no empty axis slots
+    assert svg.count('transform="rotate(-35') == 2
+    table_rows = section.split("<tbody>")[1].split("</tbody>")[0].split("</tr>")[:-1]
+    hld_row = next(tr for tr in table_rows if "葫芦岛市公共信用信息共享平台" in tr)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", hld_row)
+    assert cells[-2:] == ["—", "—"]  # 得分较上月, 上月排名
+    for tr in table_rows[2:]:
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", tr)
+        assert cells[0] == "—" and cells[-3:] == ["无数据", "—", "—"], cells
+
+    _wb, ws = _xlsx_sheet(body["xlsx"], "排名")
+    header = [c.value for c in ws[3]]
+    score_col = header.index("综合得分")
+    sheet = list(ws.iter_rows(min_row=4, values_only=True))
+    scores = [row[score_col] for row in sheet]
+    assert scores[2:] == ["无数据"] * silent.height and all(isinstance(v, int | float) for v in scores[:2])
+    hld_cells = dict(zip(header, next(r for r in sheet if r[1] == "葫芦岛市公共信用信息共享平台"), strict=False))
+    assert hld_cells["得分较上月"] == "—" and hld_cells["上月排名"] == "—"
+    assert {r[0] for r in sheet[2:]} == {"—"}  # no rank
+    with zipfile.ZipFile(io.BytesIO(body["xlsx"])) as z:
+        chart = next(z.read(n).decode() for n in sorted(z.namelist()) if n.startswith("xl/charts/chart"))
+    assert "$B$4:$B$5<" in chart  # the chart's categories: the two ranked units only
+
+
+def test_cities_without_data_are_not_assessed_or_ranked(rs):
+    r = frames.build(rs, "city_assessment", PROVINCE_OFFICE, OCT)
+    table = r.sections[0].frame
+    assessed = table.filter(pl.col("rank").is_not_null())
+    assert assessed["city_code"].to_list() == [sc.CITY]  # only Huludao's unit sent data; the court is provincial
+    others = table.filter(pl.col("city_code") != sc.CITY)
+    assert others["composite"].null_count() == others.height and not others["has_data"].any()
+    assert others["data_quality_score"].null_count() == others.height
+    assert r.sections[0].chart_count() == 1
+    _r, body = publish.produce(rs, "city_assessment", PROVINCE_OFFICE, OCT)
+    assert body["html"].decode().count("无数据") == 2 * others.height  # 数据质量得分 and 综合得分 of each
 
 
 # --- the HTML in a real browser ---------------------------------------------------------------------------------

@@ -19,6 +19,15 @@ received as (
     union all
     select unit_code, period, item_code, batch_id, null, records, false, false, batch_error_reason from whole
 ),
+timed as (  -- 及时率: accepted and rejected records whose decision date could be read
+    select unit_code, period, item_code, batch_id, row_no, on_time,
+           case when on_time then 'on_time' else 'late' end as detail
+    from acc where on_time is not null
+    union all
+    select unit_code, period, item_code, batch_id, row_no, on_time,
+           case when on_time then 'on_time' else 'late' end || ' rejected decided:' || decision_date
+    from rej where on_time is not null
+),
 unit_rows as (
     select 'compliance'::text as indicator, unit_code, period, item_code, batch_id, row_no, records,
            accepted as in_numerator, true as in_denominator, detail from received
@@ -26,11 +35,9 @@ unit_rows as (
     select 'duplication', unit_code, period, item_code, batch_id, row_no, records, is_repeat, true,
            detail from received
     union all
-    select 'timeliness', unit_code, period, item_code, batch_id, row_no, 1, on_time, true,
-           case when on_time then 'on_time' else 'late' end from acc where on_time is not null
+    select 'timeliness', unit_code, period, item_code, batch_id, row_no, 1, on_time, true, detail from timed
     union all
-    select 'lateness', unit_code, period, item_code, batch_id, row_no, 1, not on_time, true,
-           case when on_time then 'on_time' else 'late' end from acc where on_time is not null
+    select 'lateness', unit_code, period, item_code, batch_id, row_no, 1, not on_time, true, detail from timed
     union all
     select 'correction', r.unit_code, r.period, r.item_code, r.batch_id, r.row_no, 1,
            r.corrected_in_window and r.corrected_at < p.cutoff_at, true,

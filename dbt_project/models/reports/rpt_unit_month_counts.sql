@@ -32,7 +32,10 @@ rejected as (
            count(*) filter (where not r.duplicate_only) as correction_due,
            count(*) filter (where not r.duplicate_only and r.corrected_in_window
                             and r.corrected_at < p.cutoff_at) as corrected_in_window,
-           count(*) filter (where r.repeats_accepted) as rejected_repeats
+           count(*) filter (where r.repeats_accepted) as rejected_repeats,
+           -- 及时率 counts rejected records too, those whose decision date could be read
+           count(*) filter (where r.on_time is not null) as timed,
+           count(*) filter (where r.on_time) as on_time
     from {{ ref('rpt_rejected_records') }} as r
     join periods as p on p.period = r.period
     group by 1, 2
@@ -42,9 +45,10 @@ select u.unit_code, p.period,
        coalesce(b.batch_errors, 0) as batch_errors,
        coalesce(b.received, 0) as received,
        coalesce(b.accepted, 0) as accepted,
-       coalesce(r.timed, 0) as timed,
-       coalesce(r.on_time, 0) as on_time,
-       coalesce(r.timed, 0) - coalesce(r.on_time, 0) as late,
+       coalesce(r.timed, 0) + coalesce(j.timed, 0) as timed,
+       coalesce(r.on_time, 0) + coalesce(j.on_time, 0) as on_time,
+       coalesce(r.timed, 0) + coalesce(j.timed, 0) - coalesce(r.on_time, 0) - coalesce(j.on_time, 0) as late,
+       coalesce(j.timed, 0) as rejected_timed,
        coalesce(j.correction_due, 0) as correction_due,
        coalesce(j.corrected_in_window, 0) as corrected_in_window,
        coalesce(r.accepted_repeats, 0) + coalesce(j.rejected_repeats, 0) as repeats,

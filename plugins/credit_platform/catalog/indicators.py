@@ -43,6 +43,8 @@ class Indicators(StrictModel):
     indicators: list[Indicator]
     correction_window_working_days: int = Field(gt=0, le=60)
     score_scale: float = Field(gt=0)
+    # a subject with fewer records received in the period has no data: not scored, not ranked
+    score_min_received_records: int = Field(ge=1)
     city_assessment: CityAssessment
     gov_case_age_buckets: list[int] = Field(min_length=1)
 

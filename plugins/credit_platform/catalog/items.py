@@ -7,7 +7,7 @@ the key, never a stack trace. Everything else (pandera gates, dbt sources, DAGs)
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -139,16 +139,18 @@ class Item(StrictModel):
     fields: list[FieldSpec]
 
     def field(self, code: str) -> FieldSpec:
-        for f in self.fields:
-            if f.code == code:
-                return f
-        raise KeyError(code)
+        return self._by_code[code]  # KeyError for an unknown code
+
+    # the model is frozen, so these are computed once (the gate asks for them per rejected value)
+    @cached_property
+    def _by_code(self) -> dict[str, FieldSpec]:
+        return {f.code: f for f in self.fields}
 
     @property
     def codes(self) -> list[str]:
         return [f.code for f in self.fields]
 
-    @property
+    @cached_property
     def names(self) -> dict[str, str]:
         return {f.code: f.name for f in self.fields}
 

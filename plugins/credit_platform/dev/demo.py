@@ -138,6 +138,9 @@ def run(s: Settings) -> int:
 
     from credit_platform.dev import demo_data, demo_history
 
+    # the history first: its online-fill pulls would otherwise take today's entries into past months' batches
+    heading("history: the two previous months replayed through the same ingestion code")
+    print("  " + demo_history.replay(s).describe())
     api = services.source_api_up(s)  # stays up after the demo (`make down` stops it) for the API units' DAGs
     heading(f"source systems (stand-ins): API on {api.address} (pid {api.pid}), front-end DB {s.frontend_database}")
     fed = demo_data.feed(s, clock.today())
@@ -147,8 +150,6 @@ def run(s: Settings) -> int:
         print(f"  fed {fed.records} records by channel {fed.by_channel}; planted defects {fed.planted},"
               f" late {fed.late}, copies of decisions on other channels/units {fed.duplicates},"
               f" plus one corrupt upload; ground truth in {demo_data.truth_path(s, clock.today())}")
-    heading("history: the two previous months replayed through the same ingestion code")
-    print("  " + demo_history.replay(s).describe())
     heading("ingest DAGs (dag.test, one per source unit)")
     n, failed = run_ingest(s, registry().units.values())
     from credit_platform.dev.dag_runner import load_dag_module, run_dag

@@ -9,9 +9,14 @@ administrative_penalty (deadline 7 working days from 处罚决定日期; correct
   B2 Sat Oct 10 10:00  r6 decided Sep 22 → due Fri Oct 9: late (the Saturday is a working day after the deadline)
                        r7 = r3 corrected (window due Oct 22): in window; on time (decided Oct 8 → due Oct 16)
   U  Mon Oct 12        an unreadable upload (counts as 1 received record)
+  B5 Tue Oct 20 10:00  r12 invalid 处罚有效期 → rejected; decided Sep 30 → due Oct 15: late (a rejected record with a
+                       readable decision date counts in 及时率);  r13 处罚决定日期 "2026-02-30" unreadable → rejected,
+                       outside 及时率's denominator
   B3 Fri Oct 30 10:00  r8 = r4 corrected, outside its window (due Oct 22); late (decided Oct 8 → due Oct 16)
-                       r9 repeats r1's key (accepted Oct 9): a repeat, late;  r10 invalid → rejected
+                       r9 repeats r1's key (accepted Oct 9): a repeat, late;  r10 invalid → rejected, decided Oct 9
+                       → due Oct 19: late
   B4 Tue Nov 3 10:00   r11 = r10 corrected, in its window but after October's cutoff (a later correction)
+Rejected records in 及时率: r3, r4 (decided Oct 8, arrived Oct 9) and r5 (= r1) on time; r10, r12 late; r13 out.
 October: see EXPECTED_OCTOBER.
 
 gov_dishonest_debtor_case (reported by the provincial court, cases in Huludao):
@@ -40,11 +45,13 @@ AUTHORITY = ("葫芦岛市市场监督管理局", "11210100001755309J")
 
 # hand-computed (see the module docstring); completeness comes from fct_obligations and is not part of it
 EXPECTED_OCTOBER = {
-    "compliance": (6, 11),    # accepted r1 r2 | r6 r7 | r8 r9 ; received 5 + 2 + 1 (unreadable) + 3
-    "timeliness": (2, 6),     # on time r1, r7 of the 6 accepted
-    "lateness": (4, 6),       # r2, r6, r8, r9: 4/6 > 50 %, flagged
-    "correction": (1, 3),     # r3 in window, of r3, r4, r10 (r5 is a duplicate row; r10's fix came after the cutoff)
-    "duplication": (2, 11),   # r5 (same batch, after r1) and r9
+    "compliance": (6, 13),    # accepted r1 r2 | r6 r7 | r8 r9 ; received 5 + 2 + 1 (unreadable) + 2 + 3
+    "timeliness": (5, 11),    # on time r1, r7 (accepted) r3, r4, r5 (rejected), of the 6 accepted + 5 rejected with
+                              # a readable decision date (r3 r4 r5 r10 r12; not r13, nor the unreadable upload)
+    "lateness": (6, 11),      # r2, r6, r8, r9, r10, r12: 6/11 > 50 %, flagged
+    "correction": (1, 5),     # r3 in window, of r3, r4, r10, r12, r13 (r5 is a duplicate row; r10's fix came after
+                              # the cutoff)
+    "duplication": (2, 13),   # r5 (same batch, after r1) and r9
 }
 EXPECTED_GOV_OCTOBER = {"outstanding_start": 2, "new_cases": 1, "resolved": 2, "resolved_performed": 1,
                         "resolved_settled": 1, "resolved_deleted": 0, "outstanding_end": 1}
@@ -97,12 +104,15 @@ def october_batches() -> list[tuple[str, bytes, datetime, str, str]]:
     r3 = _penalty(3, date(2026, 10, 8), CF_YXQ="2026-99-01")
     r4 = _penalty(4, date(2026, 10, 8), CF_YXQ="2026-99-02")
     r6 = _penalty(6, date(2026, 9, 22))
-    r10 = _penalty(10, date(2026, 10, 28), CF_YXQ="2026-99-10")
+    r10 = _penalty(10, date(2026, 10, 9), CF_YXQ="2026-99-10")
+    r12 = _penalty(12, date(2026, 9, 30), CF_YXQ="2026-99-12")
+    r13 = _penalty(13, date(2026, 9, 30), CF_JDRQ="2026-02-30")
     # the supplying court misspelt a gov case name with a leading '=': the report must show it as text
     return [
         (PENALTY, _csv(PENALTY, [r1, r2, r3, r4, dict(r1)]), _at(2026, 10, 9), "b1", "csv"),
         (PENALTY, _csv(PENALTY, [r6, {**r3, "CF_YXQ": "2030-12-31"}]), _at(2026, 10, 10), "b2", "csv"),
         (PENALTY, b"\x00\x01 not a spreadsheet \xff\xfe", _at(2026, 10, 12), "u", "xlsx"),
+        (PENALTY, _csv(PENALTY, [r12, r13]), _at(2026, 10, 20), "b5", "csv"),
         (PENALTY, _csv(PENALTY, [{**r4, "CF_YXQ": "2030-12-31"}, dict(r1, CF_BZ=None), r10]), _at(2026, 10, 30),
          "b3", "csv"),
         (GOV, _csv(GOV, [_case("01", "未履行", date(2026, 1, 15)), _case("03", "未履行", date(2026, 3, 1),
@@ -116,7 +126,7 @@ def october_batches() -> list[tuple[str, bytes, datetime, str, str]]:
 
 def later_batches() -> list[tuple[str, bytes, datetime, str, str]]:
     """What arrives after October's cutoff: a correction within its window and a case update."""
-    r10 = _penalty(10, date(2026, 10, 28))
+    r10 = _penalty(10, date(2026, 10, 9))
     return [
         (PENALTY, _csv(PENALTY, [r10]), _at(2026, 11, 3), "b4", "csv"),
         (GOV, _csv(GOV, [_case("03", "已删除", date(2026, 3, 1), resolved=date(2026, 11, 2),

@@ -30,8 +30,10 @@ def display_value(f: FieldSpec | None, value: str | None, limit: int = 40) -> st
         return ""
     if f is not None and f.personal_id:
         return mask_id(value)
-    text = redact_ids(_CONTROL.sub("", value))
-    return text if len(text) <= limit else f"{text[:limit]}…（共{len(text)}字）"
+    text = _CONTROL.sub("", value)
+    # only what is shown is scanned (an ID number across the cut is within 17 characters of it)
+    shown = redact_ids(text[:limit + 17]) if len(text) >= 15 else text
+    return shown if len(text) <= limit else f"{shown[:limit]}…（共{len(text)}字）"
 
 
 def record_message(item: Item, cat: Catalog, field_code: str, reason: str, value: str | None,

@@ -17,7 +17,7 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from credit_platform.catalog.items import Catalog, CodeList, Condition, FieldSpec, Item, catalog
-from credit_platform.gates.normalize import blank_rows, normalize, to_half_width
+from credit_platform.gates.normalize import blank_rows, normalize, probe, to_half_width
 from credit_platform.gates.reasons import INVALID_CHARACTER, PRIORITY
 from credit_platform.gates.structure import REF, ROW
 from credit_platform.standards.identifiers import (
@@ -31,7 +31,6 @@ from credit_platform.standards.identifiers import (
     USCC_VALUE,
     USCC_WEIGHTS,
 )
-from credit_platform.standards.pii import redact_frame
 
 RECEIVED = "__received_on"
 DUP_FIRST = "__dup_first_row"
@@ -189,7 +188,7 @@ class Rule:
     fails: pl.Expr
 
 
-def field_rules(f: FieldSpec, item: Item, cat: Catalog) -> list[Rule]:
+def field_rules(f: FieldSpec, item: Item, cat: Catalog, nul_rule: bool = True) -> list[Rule]:
     col = pl.col(f.code)
     given = col.is_not_null()
     rules: list[Rule] = []
@@ -197,7 +196,8 @@ def field_rules(f: FieldSpec, item: Item, cat: Catalog) -> list[Rule]:
     def add(reason: str, fails: pl.Expr) -> None:
         rules.append(Rule(f.code, reason, fails.fill_null(False)))
 
-    add(INVALID_CHARACTER, col.str.contains("\x00", literal=True))
+    if nul_rule:
+        add(INVALID_CHARACTER, col.str.contains("\x00", literal=True))
     if f.required:
         add("required_missing", ~given)
     elif f.required_when:
@@ -246,8 +246,8 @@ def field_rules(f: FieldSpec, item: Item, cat: Catalog) -> list[Rule]:
     return rules
 
 
-def item_rules(item: Item, cat: Catalog) -> list[Rule]:
-    return [r for f in item.fields for r in field_rules(f, item, cat)]
+def item_rules(item: Item, cat: Catalog, nul_rule: bool = True) -> list[Rule]:
+    return [r for f in item.fields for r in field_rules(f, item, cat, nul_rule)]
 
 
 # --- pandera schema ----------------------------------------------------------------------------
@@ -282,10 +282,11 @@ def _passes(reason_col: str):
 
 
 @cache
-def compiled(item_code: str) -> Compiled:
+def compiled(item_code: str, nul_rule: bool = True) -> Compiled:
+    """`nul_rule=False`: the variant for a chunk whose probe found no NUL (the rule would only cost time)."""
     cat = catalog()
     item = cat.item(item_code)
-    rules = item_rules(item, cat)
+    rules = item_rules(item, cat, nul_rule)
     by_field: dict[str, list[Rule]] = {}
     for rule in rules:
         by_field.setdefault(rule.field, []).append(rule)
@@ -351,11 +352,12 @@ def validate_frame(item: Item, raw: pl.DataFrame, received_on: date, row_offset:
     missing = [c for c in item.codes if c not in raw.columns]
     if missing:  # optional columns absent from the file: treat as empty (gate 0 already rejected required ones)
         raw = raw.with_columns([pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing])
-    df = normalize(raw.select(item.codes), item.fields)
     # ID numbers outside the personal-ID fields (typed into a USCC column, a remark…) are masked before any
     # rule sees them: what is staged, quarantined or quoted in a message never holds them in clear (a masked
     # value in an identifier field then fails its format and is rejected, which is what it is: wrong data)
-    df = redact_frame(df, [f.code for f in item.fields if not f.personal_id])
+    fields = raw.select(item.codes)
+    found = probe(fields, item.fields)
+    df = normalize(fields, item.fields, scan_ids=[f.code for f in item.fields if not f.personal_id], found=found)
     if REF in raw.columns:  # a returned feedback workbook: each row's 记录编号 travels beside the fields
         df = df.with_columns(raw.get_column(REF).cast(pl.Utf8).str.strip_chars().replace("", None).alias(REF))
     row_numbers = (rows.cast(pl.Int64).alias(ROW) if rows is not None
@@ -365,7 +367,7 @@ def validate_frame(item: Item, raw: pl.DataFrame, received_on: date, row_offset:
     blank = blank_rows(df, item.codes)
     if blank.any():
         df = df.filter(~blank)
-    comp = compiled(item.code)
+    comp = compiled(item.code, nul_rule=bool(found.nul))
     work = df.with_columns(comp.derived)
     id_cols = []
     for code, kind in comp.identifiers:

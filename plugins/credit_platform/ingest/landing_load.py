@@ -1,6 +1,6 @@
-"""Load a gated batch into PostgreSQL exactly once: staged rows (COPY), the ledger row and the rejections
-in one transaction, which also closes the earlier rejections this batch corrects (ingest/corrections.py).
-The ledger SQL is landing.ledger.
+"""Load a gated batch into PostgreSQL exactly once: staged rows (COPY), the ledger row, the rejections and the
+rejected records' timing in one transaction, which also closes the earlier rejections this batch corrects
+(ingest/corrections.py). The ledger SQL is landing.ledger.
 
 A batch already in `landing.batches` is skipped, so a rerun changes nothing. `rows = accepted + rejected`
 is asserted here and enforced by a check constraint.
@@ -73,6 +73,9 @@ def load(s: Settings, out: GateOutcome, timings: dict | None = None, cat: Catalo
                 pl.when(is_dup).then(pl.lit(b.received_at)).alias("corrected_at"),
                 dup.alias("corrected_by_row"),
                 pl.when(is_dup).then(pl.lit("duplicate")).alias("resolution")))
+        if out.rejected_timing.height:
+            ledger.insert_rejected_records(conn, out.rejected_timing.select(
+                pl.lit(b.batch_id).alias("batch_id"), pl.col("row").alias("row_no"), "decision_date", "on_time"))
         rejected_rows = [] if rej is None else rej.get_column("row").unique().to_list()
         corrections.close_corrected(conn, b, corrections.accepted_keys(keys), out.refs, rejected_rows)
     return "loaded"

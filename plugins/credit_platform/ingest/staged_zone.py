@@ -44,6 +44,9 @@ class GateOutcome:
     quarantine_keys: list[str] = field(default_factory=list)
     feedback_key: str | None = None
     rejections: pl.DataFrame | None = None  # row, field, reason, message_zh, natural_key_hash
+    # one row per rejected record: row, decision_date, on_time (及时率 counts rejected records too)
+    rejected_timing: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"row": pl.Int64, "decision_date": pl.Date, "on_time": pl.Boolean}))
     seconds: float = 0.0
     # what the feedback workbook is made of (rejected records as shown, problems with values); written after
     # the load by `write_feedback`, so the workbook never describes a batch the ledger does not have
@@ -95,6 +98,22 @@ def on_time(decisions: pl.Series, received: date, working_days: int) -> pl.Serie
     return (deadlines(decisions, working_days) >= received).alias("on_time")
 
 
+def timing(frame: pl.DataFrame, item: Item, batch: LandedBatch) -> pl.DataFrame:
+    """decision_date (null when unreadable or the item has no deadline) and on_time of each record of `frame`:
+    one computation for accepted and rejected records alike."""
+    if not item.deadline:
+        return pl.DataFrame({"decision_date": [None] * frame.height, "on_time": [None] * frame.height},
+                            schema={"decision_date": pl.Date, "on_time": pl.Boolean})
+    decisions = frame.select(date_expr(item.deadline.from_)).to_series().alias("decision_date")
+    return pl.DataFrame([decisions, on_time(decisions, batch.received_date, item.deadline.working_days)])
+
+
+def rejected_timing(v: Validated, item: Item, batch: LandedBatch) -> pl.DataFrame:
+    rej = v.frame.filter(~v.accepted)
+    return pl.concat([rej.select(pl.col(ROW).cast(pl.Int64).alias("row")), timing(rej, item, batch)],
+                     how="horizontal")
+
+
 def staged_frame(v: Validated, item: Item, batch: LandedBatch, id_key: str) -> pl.DataFrame:
     acc = v.frame.filter(v.accepted)
     acc = with_key_hash(acc, item)
@@ -103,13 +122,8 @@ def staged_frame(v: Validated, item: Item, batch: LandedBatch, id_key: str) -> p
         pl.lit(batch.unit).alias("unit_code"), pl.lit(batch.channel).alias("channel"),
         pl.lit(batch.received_at).alias("received_at"), pl.col("natural_key_hash"),
     ]
-    if item.deadline:
-        flags = on_time(acc.select(date_expr(item.deadline.from_)).to_series(), batch.received_date,
-                        item.deadline.working_days)
-        acc = acc.with_columns(flags.alias("__on_time"))
-        exprs.append(pl.col("__on_time").alias("on_time"))
-    else:
-        exprs.append(pl.lit(None, dtype=pl.Boolean).alias("on_time"))
+    acc = acc.with_columns(timing(acc, item, batch).get_column("on_time").alias("__on_time"))
+    exprs.append(pl.col("__on_time").alias("on_time"))
     for col in item_columns(item):
         f = col.field
         if f is None:
@@ -144,6 +158,7 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
     staged_parts: list[pl.DataFrame] = []
     refs: list[pl.DataFrame] = []
     duplicates: list[pl.DataFrame] = []
+    timings: list[pl.DataFrame] = []
     personal = [f.code for f in item.fields if f.personal_id]
 
     def on_chunk(v: Validated) -> None:
@@ -156,6 +171,7 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
             duplicates.append(v.rejections.filter(pl.col("reason") == "duplicate_in_batch")
                               .select("row", "first_row"))
             rej_rows = v.frame.filter(~v.accepted)
+            timings.append(rejected_timing(v, item, batch))
             rejected_records.append(with_key_hash(rej_rows, item))
             shown = v.rejections.with_columns(
                 pl.when(pl.col("field").is_in(personal)).then(masked(pl.col("value"))).otherwise(pl.col("value"))
@@ -180,6 +196,8 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
         out.refs = pl.concat(refs)
     if duplicates:
         out.duplicates = pl.concat(duplicates)
+    if timings:
+        out.rejected_timing = pl.concat(timings)
 
     out.warnings = report.warnings
     if report.batch_error:

@@ -53,6 +53,11 @@ def insert_rejections(conn: psycopg.Connection, rejections: pl.DataFrame) -> Non
     copy_frame(conn, f"{SCHEMA}.rejections", rejections)
 
 
+def insert_rejected_records(conn: psycopg.Connection, records: pl.DataFrame) -> None:
+    """records: batch_id, row_no, decision_date, on_time — one per rejected record (及时率 counts them)."""
+    copy_frame(conn, f"{SCHEMA}.rejected_records", records)
+
+
 def open_rejection_records(conn: psycopg.Connection, unit: str, item: str, batch_id: str,
                            received_at) -> list[tuple[str, int, str | None]]:
     """The unit's open rejected records of the item received up to this batch (not its own), one per

@@ -70,6 +70,21 @@ create index if not exists rejections_open on {SCHEMA}.rejections (unit_code, it
     where corrected_by_batch is null;
 """
 
+# One row per rejected record (the rejections have one per failing field): its decision date as far as it could be
+# read and whether it arrived by its deadline, measured at load time by the same code as the accepted records'
+# on_time (及时率 counts rejected records too, DESIGN §4). Null decision_date: unreadable, or the item has no
+# deadline — such a record is outside 及时率's denominator.
+REJECTED_RECORDS_DDL = f"""
+create table if not exists {SCHEMA}.rejected_records (
+    batch_id text not null references {SCHEMA}.batches (batch_id),
+    row_no integer not null,
+    decision_date date,
+    on_time boolean,
+    primary key (batch_id, row_no),
+    check ((decision_date is null) = (on_time is null))
+);
+"""
+
 # Which migration step ran, when (landing.migrations); the catalog as last applied to each item's table.
 MIGRATIONS_DDL = f"""
 create table if not exists {SCHEMA}.migrations (
@@ -300,6 +315,7 @@ def _apply(conn, cat: Catalog) -> None:
                 backfill=f"update {SCHEMA}.batches set feedback_sent_at = loaded_at"
                          " where rejected > 0 or batch_error_reason is not null")
     _add_column(conn, "batches", "warnings", "jsonb")
+    _add_table(conn, "rejected_records", REJECTED_RECORDS_DDL)
     conn.execute(OPEN_REJECTIONS_DDL)
 
 
@@ -315,3 +331,13 @@ def _add_column(conn, table: str, column: str, ddl: str, backfill: str | None = 
     conn.execute(f"insert into {SCHEMA}.migrations (step, checksum) values (%s, md5(%s)) on conflict (step) do"
                  " update set applied_at = now(), checksum = excluded.checksum",
                  (f"ledger: add column {table}.{column}", f"{ddl}\n{backfill or ''}"))
+
+
+def _add_table(conn, table: str, ddl: str) -> None:
+    """A new platform table, as a recorded migration step `ledger: add table <table>`. Rows loaded before it
+    existed have none in it (what it records was not kept then)."""
+    if conn.execute("select to_regclass(%s)", (f"{SCHEMA}.{table}",)).fetchone()[0] is not None:
+        return
+    conn.execute(ddl)
+    conn.execute(f"insert into {SCHEMA}.migrations (step, checksum) values (%s, md5(%s)) on conflict (step) do"
+                 " update set applied_at = now(), checksum = excluded.checksum", (f"ledger: add table {table}", ddl))

@@ -56,7 +56,7 @@ def generated(reg: Registry | None = None, ind: Indicators | None = None,
              str(i.higher_is_better).lower(), n] for n, i in enumerate(ind.indicators, 1)]
     b = ind.gov_case_age_buckets
     params = [[ind.correction_window_working_days, ind.score_scale, ind.city_assessment.gov_case_weight,
-               ind.city_assessment.data_quality_weight, " ".join(map(str, b))]]
+               ind.city_assessment.data_quality_weight, " ".join(map(str, b)), ind.score_min_received_records]]
     return {
         MACRO: _macro(catalog()),
         SEED_DIR / "rpt_units.csv": _csv(["unit_code", "unit_name", "level", "region_code", "city_code",
@@ -66,7 +66,8 @@ def generated(reg: Registry | None = None, ind: Indicators | None = None,
         SEED_DIR / "rpt_indicator_defs.csv": _csv(["indicator", "name_zh", "weight", "flag_above",
                                                    "higher_is_better", "sort_order"], defs),
         SEED_DIR / "rpt_parameters.csv": _csv(["correction_window_working_days", "score_scale", "gov_case_weight",
-                                               "data_quality_weight", "age_buckets"], params),
+                                               "data_quality_weight", "age_buckets",
+                                               "score_min_received_records"], params),
     }
 
 

@@ -68,6 +68,9 @@ def _cutoff_zh(end: date) -> str:
     return f"数据统计截至{end.year}年{end.month}月{end.day}日24时（{nxt.isoformat()} 00:00 北京时间之前收到的数据）"
 
 
+SILENT_NAMED = 10  # units without data named in the headline up to this many; more are only in the table
+
+
 def _pct(v: float | None) -> str:
     return "—" if v is None else f"{v * 100:.1f}%"
 
@@ -83,7 +86,7 @@ def data_quality(conn: psycopg.Connection, o: Office, period: str) -> Report:
         f"max(i.value) filter (where i.indicator = '{c}') as {c}" for c in INDICATOR_ORDER)
     ranking = query(conn, f"""
         select s.rank, u.unit_name, u.city_name, c.received, c.accepted, {pivot},
-               s.score, s.change as score_change, s.prev_rank, u.unit_code
+               s.score, s.change as score_change, s.prev_rank, s.has_data, u.unit_code
         from {SCHEMA}.rpt_scores s
         join {SCHEMA}.rpt_units u on u.unit_code = s.subject_code
         join {SCHEMA}.rpt_unit_month_counts c on c.unit_code = s.subject_code and c.period = s.period
@@ -91,8 +94,9 @@ def data_quality(conn: psycopg.Connection, o: Office, period: str) -> Report:
              and i.period_type = 'month' and i.period = s.period
         where s.subject_type = 'unit' and s.period_type = 'month' and s.period = %(period)s {unit_filter}
         group by s.rank, u.unit_name, u.city_name, c.received, c.accepted, s.score, s.change, s.prev_rank,
-                 u.unit_code
-        order by s.rank nulls last, u.unit_code""", args)
+                 s.has_data, u.city_code, u.unit_code
+        order by s.rank nulls last, u.city_code, u.unit_code""", args)
+    silent = ranking.filter(~pl.col("has_data"))
     threshold = ind.get("lateness").flag_above
     flagged = query(conn, f"""
         select u.unit_name, u.city_name, i.numerator as late, i.denominator as timed, i.value as lateness,
@@ -126,20 +130,30 @@ def data_quality(conn: psycopg.Connection, o: Office, period: str) -> Report:
     total_accepted = int(ranking["accepted"].sum() or 0)
     scored = ranking.filter(pl.col("score").is_not_null())
     where = "全省" if scope is None else registry().regions.get(scope, scope)
+    senders = (f"{ranking.height}家信源单位中{ranking.height - silent.height}家" if silent.height
+               else f"{ranking.height}家信源单位共")
+    compliance = _pct(total_accepted / total_received if total_received else None)
     headline = [
-        f"{p['period'][:4]}年{int(p['period'][5:])}月，{where}"
-        f"{ranking.height}家信源单位共报送记录{total_received:,}条，通过目录校验{total_accepted:,}条，"
-        f"合规率{_pct(total_accepted / total_received if total_received else None)}。",
+        f"{p['period'][:4]}年{int(p['period'][5:])}月，{where}{senders}报送记录{total_received:,}条，"
+        f"通过目录校验{total_accepted:,}条，合规率{compliance}。",
         f"迟报率超过{threshold:.0%}的单位{flagged.height}家，列入通报整改；"
         f"尚未整改的问题数据{int(open_problems['open_records'].sum() or 0):,}条。",
     ]
     if scored.height:
         headline.append(f"综合得分第一：{scored['unit_name'][0]}（{scored['score'][0]:.1f}分）。")
-    ranking_cols = [Column("rank", "排名", "int"), Column("unit_name", "信源单位"), Column("city_name", "所属地区"),
+    if silent.height:
+        names = silent["unit_name"].to_list()
+        headline.append(f"本月未报送数据的单位{silent.height}家，不计综合得分、不参与排名，列于排名表末"
+                        + (f"：{'、'.join(names)}。" if len(names) <= SILENT_NAMED else "。"))
+    # ranks are among every unit of the province: a city office's table of its own units says so
+    rank_zh = "排名" if scope is None else "全省排名"
+    ranking_cols = [Column("rank", rank_zh, "int", none_zh="—"), Column("unit_name", "信源单位"),
+                    Column("city_name", "所属地区"),
                     Column("received", "收到记录数", "int"), Column("accepted", "通过校验数", "int")]
     ranking_cols += [Column(c, n[c], "pct") for c in INDICATOR_ORDER]
-    ranking_cols += [Column("score", "综合得分", "score"), Column("score_change", "得分较上月", "change_score"),
-                     Column("prev_rank", "上月排名", "int")]
+    ranking_cols += [Column("score", "综合得分", "score", none_zh="无数据"),
+                     Column("score_change", "得分较上月", "change_score", none_zh="—"),
+                     Column("prev_rank", f"上月{rank_zh}", "int", none_zh="—")]
     return Report(
         code="data_quality", title_zh="信源单位数据质量通报", office_code=o.code, office_name=o.name_zh,
         period=period, cutoff_zh=_cutoff_zh(p["end"]), headline=headline,
@@ -149,7 +163,9 @@ def data_quality(conn: psycopg.Connection, o: Office, period: str) -> Report:
             Section("ranking", "一、信源单位数据质量排名", ranking, ranking_cols,
                     Chart("bar", "综合得分（前20名）", "unit_name", ("score",)),
                     note_zh="综合得分 = Σ 权重 × 指标得分（迟报率、重复报送率以 1 − 比率计），"
-                            "本月无分母的指标不计入并按其余权重折算；权重见考核指标定义。",
+                            "本月无分母的指标不计入并按其余权重折算；权重见考核指标定义。"
+                            "本月未报送数据的单位不计得分、不排名（“无数据”），其完整率按到期未报送如实列示；"
+                            "上月无得分的，得分较上月、上月排名记“—”。",
                     within=[("accepted", "received")]),
             Section("flagged", f"二、迟报率超过{threshold:.0%}、列入整改的单位", flagged,
                     [Column("unit_name", "信源单位"), Column("city_name", "所属地区"),
@@ -197,7 +213,7 @@ def gov_cases(conn: psycopg.Connection, o: Office, period: str) -> Report:
                   args)
     cities = query(conn, f"""select * from {SCHEMA}.rpt_gov_case_summary where period = %(period)s
         and scope = 'all' and dimension = 'city' {'' if scope is None else 'and dim_value = %(city)s'}
-        order by outstanding_end desc, dim_value""", args)
+        order by outstanding_end desc, resolved desc, dim_value""", args)
     breakdown_scope = "'all'" if scope is None else "%(city)s"
     by_type = query(conn, f"""select * from {SCHEMA}.rpt_gov_case_summary where period = %(period)s
         and scope = {breakdown_scope} and dimension = 'agency_type' order by outstanding_end desc, dim_value""", args)
@@ -334,30 +350,36 @@ def city_assessment(conn: psycopg.Connection, o: Office, period: str) -> Report:
     pivot = ", ".join(f"max(i.value) filter (where i.indicator = '{c}') as {c}" for c in INDICATOR_ORDER)
     table = query(conn, f"""
         select a.rank, a.city_name, a.outstanding_end, a.resolution_rate, {pivot}, a.data_quality_score,
-               a.composite, a.cleared, a.city_code
+               a.composite, a.cleared, a.has_data, a.city_code
         from {SCHEMA}.rpt_city_assessment a
         left join {SCHEMA}.rpt_indicators i on i.subject_type = 'city' and i.subject_code = a.city_code
              and i.period_type = 'month' and i.period = a.period
         where a.period = %(period)s
         group by a.rank, a.city_name, a.outstanding_end, a.resolution_rate, a.data_quality_score, a.composite,
-                 a.cleared, a.city_code
+                 a.cleared, a.has_data, a.city_code
         order by a.rank nulls last, a.city_code""", {"period": period})
-    table = table.with_columns(pl.when(pl.col("cleared")).then(pl.lit("是")).otherwise(pl.lit("否"))
-                               .alias("cleared_zh"))
+    # 清零: 是 when the city's last outstanding case was resolved this month; — when it had none to resolve
+    table = table.with_columns(pl.when(pl.col("cleared")).then(pl.lit("是"))
+                               .when(pl.col("outstanding_end") > 0).then(pl.lit("否"))
+                               .otherwise(pl.lit("—")).alias("cleared_zh"))
     n = ind.names_zh
     ca = ind.city_assessment
-    cols = [Column("rank", "排名", "int"), Column("city_name", "城市"),
+    cols = [Column("rank", "排名", "int", none_zh="—"), Column("city_name", "城市"),
             Column("outstanding_end", "政府机构失信未化解案件", "int"),
             Column("resolution_rate", "政府机构失信化解率", "pct")]
     cols += [Column(c, n[c], "pct") for c in INDICATOR_ORDER]
-    cols += [Column("data_quality_score", "数据质量得分", "score"), Column("composite", "综合得分", "score"),
-             Column("cleared_zh", "本月清零")]
+    cols += [Column("data_quality_score", "数据质量得分", "score", none_zh="无数据"),
+             Column("composite", "综合得分", "score", none_zh="无数据"), Column("cleared_zh", "本月清零")]
     first = table.filter(pl.col("composite").is_not_null())
+    silent = table.filter(~pl.col("has_data"))
     headline = [f"{p['end'].year}年{p['end'].month}月城市信用考核：综合得分 = "
                 f"政府机构失信化解率 × {ca.gov_case_weight:.0%} + 数据质量得分 × {ca.data_quality_weight:.0%}"
-                "（缺项按其余权重折算）。"]
+                "（无案件需化解的城市按数据质量得分计）。"]
     if first.height:
         headline.append(f"综合得分第一：{first['city_name'][0]}（{first['composite'][0]:.1f}分）。")
+    if silent.height:
+        headline.append(f"本月辖区信源单位均未报送数据、不参与考核排名的城市{silent.height}个："
+                        f"{'、'.join(silent['city_name'].to_list())}。")
     return Report(
         code="city_assessment", title_zh="城市信用考核表", office_code=o.code, office_name=o.name_zh,
         period=period, cutoff_zh=_cutoff_zh(p["end"]), headline=headline,

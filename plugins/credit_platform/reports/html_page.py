@@ -6,6 +6,7 @@ would shadow the standard library's html."""
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from html import escape
 
@@ -25,9 +26,9 @@ h2 { font-size: 18px; border-left: 5px solid #2f5597; padding-left: 8px; margin-
 table { border-collapse: collapse; width: 100%; font-size: 12.5px; margin: 8px 0 4px; }
 th { background: #dce6f1; font-weight: 600; }
 th, td { border: 1px solid #9aa9bd; padding: 3px 6px; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; } td.nw { white-space: nowrap; }
 tr:nth-child(even) td { background: #f6f8fb; }
-.up { color: #1e7b34; } .down { color: #b00000; }
+.up { color: #1e7b34; } .down { color: #b00000; } td.none { color: #888; }
 figure { margin: 8px 0 12px; } figcaption { font-size: 13px; color: #333; text-align: center; }
 svg text { font-family: inherit; }
 footer { margin-top: 32px; font-size: 12px; color: #666; border-top: 1px solid #ccc; padding-top: 6px; }
@@ -71,7 +72,7 @@ PALETTE = ["#2f5597", "#c55a11", "#548235", "#7f6000"]
 
 def cell(col: Column, v) -> tuple[str, bool, str]:
     if v is None:
-        return ("—", col.fmt != "text", "")
+        return (col.none_zh or "—", col.fmt != "text", "none")
     match col.fmt:
         case "pct":
             return (f"{v * 100:.1f}%", True, "")
@@ -90,29 +91,44 @@ def cell(col: Column, v) -> tuple[str, bool, str]:
     return (str(v), False, "")
 
 
-def _short(label: str, n: int = 10) -> str:
+def _short(label: str, n: int = 13) -> str:
     return label if len(label) <= n else label[: n - 1] + "…"
+
+
+def nice_axis(vmax: float, ticks: int = 5, whole: bool = False) -> tuple[float, int]:
+    """(tick step, number of steps) for an axis from 0 past vmax in at most `ticks` steps of 1, 2, 2.5 or 5 × 10^k,
+    so the ticks read 0, 20, 40 … and never 0, 16, 33, 49 …; `whole`: counts, whole-number steps only."""
+    if vmax <= 0:
+        return 1.0, 1
+    raw = vmax / ticks
+    mag = 10 ** math.floor(math.log10(raw))
+    steps = [m * mag for m in (1, 2, 2.5, 5, 10)]
+    if whole:
+        steps = [max(1, round(x)) for x in steps if x >= 1 and float(x).is_integer()] or [1]
+    step = next((x for x in steps if x >= raw * (1 - 1e-9)), steps[-1])
+    return step, max(1, math.ceil(vmax / step - 1e-9))
 
 
 def svg_chart(section: Section) -> str:
     """A bar (grouped) or line chart as inline SVG, sized for an A4 page."""
     spec = section.chart
-    frame = section.frame.head(spec.max_points)
+    frame = section.frame.head(section.chart_count())
     labels = [str(v) for v in frame.get_column(spec.category).to_list()]
     series = [[float(x or 0) for x in frame.get_column(v).to_list()] for v in spec.values]
     pct = {c.name for c in section.columns if c.fmt == "pct"}
-    width, height, left, bottom, top = 1000, 340, 60, 90, 30
+    width, height, left, bottom, top = 1000, 350, 60, 100, 30
     plot_w, plot_h = width - left - 20, height - bottom - top
-    vmax = max([max(s) for s in series if s] + [0]) or 1
-    ticks = 5
-    if all(v.is_integer() for s in series for v in s):  # counts: whole-number ticks
-        vmax = -(-int(vmax) // ticks) * ticks
+    step, ticks = nice_axis(max([max(s) for s in series if s] + [0]),
+                            whole=all(v.is_integer() for s in series for v in s))
+    vmax = step * ticks
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img"'
            f' aria-label="{escape(spec.title_zh)}">']
     for t in range(ticks + 1):
         y = top + plot_h - plot_h * t / ticks
-        val = vmax * t / ticks
-        text = f"{val * 100:.0f}%" if spec.values[0] in pct else (f"{val:,.0f}" if vmax >= 10 else f"{val:.1f}")
+        val = step * t
+        val = round(val * 100, 6) / 100 if spec.values[0] in pct else round(val, 6)  # 0.2 × 3 is 0.6000…01
+        text = (f"{val * 100:.{0 if round(val * 100, 6).is_integer() else 1}f}%" if spec.values[0] in pct
+                else f"{val:,.0f}" if float(val).is_integer() else f"{val:g}")
         out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 20}" y2="{y:.1f}" stroke="#ddd"/>'
                    f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="#555">{text}</text>')
     n = max(len(labels), 1)
@@ -122,11 +138,12 @@ def svg_chart(section: Section) -> str:
         out.append(f'<text x="{x:.1f}" y="{top + plot_h + 14}" font-size="11" text-anchor="end" fill="#333"'
                    f' transform="rotate(-35 {x:.1f} {top + plot_h + 14})">{escape(_short(label))}</text>')
     if spec.kind == "bar":
-        bar_w = slot * 0.8 / len(series)
+        bar_w = min(slot * 0.8 / len(series), 64)  # a few bars stay bars, not slabs
+        pad = (slot - bar_w * len(series)) / 2
         for k, s in enumerate(series):
             for i, v in enumerate(s):
                 h = plot_h * v / vmax
-                x = left + slot * i + slot * 0.1 + bar_w * k
+                x = left + slot * i + pad + bar_w * k
                 out.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}"'
                            f' fill="{PALETTE[k % len(PALETTE)]}"><title>{escape(labels[i])}: {v:g}</title></rect>')
     else:
@@ -148,12 +165,18 @@ def svg_chart(section: Section) -> str:
     return "".join(out)
 
 
+def _short_cell(c: tuple[str, bool, str]) -> tuple[str, bool, str]:
+    """A short text (a city, 是/否) never wraps: squeezed in a printed table it would break mid-word (辽宁 / 省)."""
+    text, numeric, cls = c
+    return (text, numeric, f"{cls} nw".strip()) if not numeric and len(text) <= 4 else c
+
+
 def render(report: Report) -> bytes:
     sections = []
     for s in report.sections:
-        rows = [[cell(c, row.get(c.name)) for c in s.columns] for row in s.frame.iter_rows(named=True)]
+        rows = [[_short_cell(cell(c, row.get(c.name))) for c in s.columns] for row in s.frame.iter_rows(named=True)]
         sections.append({"key": s.key, "title": s.title_zh, "note": s.note_zh,
                          "headers": [c.header_zh for c in s.columns], "rows": rows, "empty": s.empty_zh,
-                         "svg": svg_chart(s) if s.chart and s.frame.height else "",
+                         "svg": svg_chart(s) if s.chart_count() else "",
                          "chart_title": s.chart.title_zh if s.chart else ""})
     return PAGE.render(r=report, sections=sections, css=CSS).encode("utf-8")

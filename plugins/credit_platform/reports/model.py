@@ -15,6 +15,8 @@ class Column:
     name: str
     header_zh: str
     fmt: Format = "text"
+    # what a missing value reads as in both formats (无数据, —); None: "—" on the page, an empty cell in the workbook
+    none_zh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,19 @@ class Section:
 
     def header(self, name: str) -> str:
         return next(c.header_zh for c in self.columns if c.name == name)
+
+    def chart_count(self) -> int:
+        """How many of the first rows the chart shows: up to max_points, stopping at the first row without any of
+        its values (sections put rows without a figure — units without data — last: they get no empty axis slot);
+        a bar chart also stops at the first row of zeros only (cities without any case)."""
+        if not self.chart:
+            return 0
+        n = 0
+        for row in self.frame.head(self.chart.max_points).select(self.chart.values).iter_rows():
+            if all(v is None or (self.chart.kind == "bar" and v == 0) for v in row):
+                break
+            n += 1
+        return n
 
 
 @dataclass

@@ -55,6 +55,8 @@ def render(report: Report) -> bytes:
         "change_score": wb.add_format({**font, "border": 1, "num_format": "+0.0;-0.0;0.0"}),
         "date": wb.add_format({**font, "border": 1, "num_format": "yyyy-mm-dd"}),
     }
+    # a said absence (无数据) in a number column: right-aligned and grey, where the number would be
+    f_none = wb.add_format({**font, "border": 1, "align": "right", "font_color": "#888888"})
 
     cover = wb.add_worksheet("通报")
     cover.set_column(0, 0, 110)
@@ -77,7 +79,9 @@ def render(report: Report) -> bytes:
             values = frame.get_column(col.name).to_list() if col.name in frame.columns else []
             for i, v in enumerate(values, start=HEADER_ROW + 1):
                 fmt = fmts[col.fmt]
-                if v is None:
+                if v is None and col.none_zh:  # a said absence (无数据, —), else an empty cell
+                    ws.write_string(i, j, col.none_zh, f_none if col.fmt != "text" else fmt)
+                elif v is None:
                     ws.write_blank(i, j, None, fmt)
                 elif col.fmt == "date" and isinstance(v, date):
                     ws.write_datetime(i, j, datetime(v.year, v.month, v.day), fmt)
@@ -100,8 +104,8 @@ def render(report: Report) -> bytes:
         ws.set_paper(9)  # A4
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(HEADER_ROW)
-        if section.chart and frame.height:
-            _chart(wb, ws, section, min(frame.height, section.chart.max_points))
+        if section.chart_count():
+            _chart(wb, ws, section, section.chart_count())
     wb.close()
     return buf.getvalue()
 
@@ -125,6 +129,8 @@ def _chart(wb, ws, section: Section, n: int) -> None:
         chart.add_series(series)
     chart.set_title({"name": spec.title_zh, "name_font": {"name": "等线", "size": 12}})
     chart.set_x_axis({"num_font": {"name": "等线", "rotation": -45 if n > 6 else 0}})
+    # from 0: close values would otherwise get an axis from 47 and 49.8 would look a third of 54.3
+    chart.set_y_axis({"min": 0})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 900, "height": 380})
     # below the table: the sheet prints one table wide on A4, the chart after it

@@ -127,10 +127,13 @@ def redact_column(values: pl.Series) -> pl.Series:
         return values
     # a whole value 18 long (an identifier column: many USCCs are digits only) is decided here, vectorised,
     # exactly as `find_ids` would: an ID number iff it does not start with 0 and has a plausible birth date
-    exact = values.str.contains(r"^[0-9]{17}[0-9Xx]$").fill_null(False)
-    born = values.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
-    plausible = (born.dt.year().is_between(1900, 2100) & ~values.str.starts_with("0")).fill_null(False)
-    hit = hit & (~exact | plausible)
+    exact = hit & values.str.contains(r"^[0-9]{17}[0-9Xx]$").fill_null(False)
+    if exact.any():
+        at = exact.arg_true()
+        whole = values.gather(at)
+        born = whole.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+        plausible = (born.dt.year().is_between(1900, 2100) & ~whole.str.starts_with("0")).fill_null(False)
+        hit = hit.scatter(at.filter(~plausible), False)
     if not hit.any():
         return values
     idx = hit.arg_true()
