@@ -4,8 +4,9 @@
 
 For each history size: an empty landing schema gets the history of administrative_penalty loaded with COPY
 (ledgered batches of 1,000 rows over the previous 60 days, `--copies` of the facts reported again by another
-unit, about three facts per subject), then a full `dbt build` of the warehouse (as `warehouse_build` runs it, tests included); then the day's
-increment (new batches received today, the same share of copies of older facts) and the incremental build.
+unit, about three facts per subject), then a full `dbt build` of the warehouse (as `warehouse_build` runs it,
+tests included); then the day's increment (new batches received today, the same share of copies of older
+facts) and the incremental build.
 Printed: both builds per size, the ratio of the incremental builds between the largest and the smallest history
 (target ≤ 1.3×), and, on the largest history, the floor — one hand-written `insert … select distinct on (…)`
 doing only the dedup of the same rows — against the full build (target ≤ 2×).
