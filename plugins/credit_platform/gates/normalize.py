@@ -25,6 +25,7 @@ _WIDE = "[\uff01-\uff5e\u3000]"
 _INVISIBLE = "[\ufeff\u200b\u200c\u200d\u2060]"
 _LOWER = "[a-z\uff41-\uff5a]"
 _UNSEEN = "[\x00\ufeff\u200b\u200c\u200d\u2060]"  # invisible, or NUL
+_ODD_TYPED = "[\x00\ufeff\u200b\u200c\u200d\u2060\uff01-\uff5e\u3000]"  # …, or full-width
 
 HALF_WIDTH_TYPES = {"identifier", "code", "multicode", "date", "decimal"}
 
@@ -61,17 +62,20 @@ def probe(df: pl.DataFrame, fields: list[FieldSpec]) -> Probe:
                       # a full-width ｘ is lower case once made half-width
                       + [pl.col(c).str.contains(_LOWER).any().alias(f"l{i}") for i, c in enumerate(lower)])
     attention = [f.code for i, f in enumerate(fields) if first[0, f"a{i}"]]
-    wide = [c for c in attention if c in typed]
-    detail = df.select([pl.col(c).str.contains(_WIDE).any().alias(f"w{i}") for i, c in enumerate(wide)]
-                       + [pl.col(c).str.contains(_UNSEEN).any().alias(f"z{i}") for i, c in enumerate(attention)])
-    unseen = [c for i, c in enumerate(attention) if detail[0, f"z{i}"]]  # rare: tell NUL from the invisible
-    last = df.select([pl.col(c).str.contains("\x00", literal=True).any().alias(f"n{i}") for i, c in enumerate(unseen)]
-                     + [pl.col(c).str.contains(_INVISIBLE).any().alias(f"v{i}") for i, c in enumerate(unseen)])
+    # most attention columns matched only for their digits (identifiers): one more pass finds the few with an
+    # odd character, and only those are told apart
+    odd = df.select([pl.col(c).str.contains(_ODD_TYPED if c in typed else _UNSEEN).any().alias(f"o{i}")
+                     for i, c in enumerate(attention)])
+    odd_cols = [c for i, c in enumerate(attention) if odd[0, f"o{i}"]]
+    last = df.select([pl.col(c).str.contains(_WIDE).any().alias(f"w{i}") for i, c in enumerate(odd_cols)]
+                     + [pl.col(c).str.contains("\x00", literal=True).any().alias(f"n{i}")
+                        for i, c in enumerate(odd_cols)]
+                     + [pl.col(c).str.contains(_INVISIBLE).any().alias(f"v{i}") for i, c in enumerate(odd_cols)])
     return Probe(attention=frozenset(attention),
-                 wide=frozenset(c for i, c in enumerate(wide) if detail[0, f"w{i}"]),
+                 wide=frozenset(c for i, c in enumerate(odd_cols) if c in typed and last[0, f"w{i}"]),
                  upper=frozenset(c for i, c in enumerate(lower) if first[0, f"l{i}"]),
-                 invisible=frozenset(c for i, c in enumerate(unseen) if last[0, f"v{i}"]),
-                 nul=frozenset(c for i, c in enumerate(unseen) if last[0, f"n{i}"]))
+                 invisible=frozenset(c for i, c in enumerate(odd_cols) if last[0, f"v{i}"]),
+                 nul=frozenset(c for i, c in enumerate(odd_cols) if last[0, f"n{i}"]))
 
 
 def normalize(df: pl.DataFrame, fields: list[FieldSpec], scan_ids: Collection[str] = (),

@@ -120,32 +120,32 @@ def redact_ids(text: str) -> str:
     return "".join(out)
 
 
-def redact_column(values: pl.Series) -> pl.Series:
-    """`redact_ids` over a column: only values with 15 consecutive digits (few, in practice) go through Python."""
-    hit = values.str.contains(CANDIDATE_PATTERN).fill_null(False)
+def redact_column(values: pl.Series, hit: pl.Series | None = None) -> pl.Series:
+    """`redact_ids` over a column: only values with 15 consecutive digits (few, in practice) go through Python.
+    `hit`: the values matching CANDIDATE_PATTERN, when the caller has them already."""
+    hit = values.str.contains(CANDIDATE_PATTERN).fill_null(False) if hit is None else hit
     if not hit.any():
         return values
+    at = hit.arg_true()
+    cand = values.gather(at)
     # a whole value 18 long (an identifier column: many USCCs are digits only) is decided here, vectorised,
     # exactly as `find_ids` would: an ID number iff it does not start with 0 and has a plausible birth date
-    exact = hit & values.str.contains(r"^[0-9]{17}[0-9Xx]$").fill_null(False)
-    if exact.any():
-        at = exact.arg_true()
-        whole = values.gather(at)
-        born = whole.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
-        plausible = (born.dt.year().is_between(1900, 2100) & ~whole.str.starts_with("0")).fill_null(False)
-        hit = hit.scatter(at.filter(~plausible), False)
-    if not hit.any():
+    exact = cand.str.contains(r"^[0-9]{17}[0-9Xx]$").fill_null(False)
+    born = cand.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    plausible = (born.dt.year().is_between(1900, 2100) & ~cand.str.starts_with("0")).fill_null(False)
+    python = ~exact | plausible
+    if not python.any():
         return values
-    idx = hit.arg_true()
-    fixed = pl.Series([redact_ids(v) for v in values.gather(idx).to_list()], dtype=pl.Utf8)
+    idx = at.filter(python)
+    fixed = pl.Series([redact_ids(v) for v in cand.filter(python).to_list()], dtype=pl.Utf8)
     return values.scatter(idx, fixed)
 
 
 def redact_frame(df: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    """`redact_column` over some columns of a frame: one parallel probe of all of them first (most hold no
-    candidate at all), then only the columns with a candidate are rewritten."""
+    """`redact_column` over some columns of a frame: the candidates of all of them in one parallel pass (most
+    hold none at all), then only the columns with a candidate are rewritten."""
     if not columns:
         return df
-    probe = df.select([pl.col(c).str.contains(CANDIDATE_PATTERN).any().alias(c) for c in columns])
-    hit = [c for c in columns if probe[0, c]]
-    return df.with_columns([redact_column(df.get_column(c)) for c in hit]) if hit else df
+    hits = df.select([pl.col(c).str.contains(CANDIDATE_PATTERN).fill_null(False) for c in columns])
+    fixed = [redact_column(df.get_column(c), hits.get_column(c)) for c in columns if hits.get_column(c).any()]
+    return df.with_columns(fixed) if fixed else df
