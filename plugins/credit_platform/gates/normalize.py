@@ -20,12 +20,15 @@ from credit_platform.standards.pii import redact_frame
 _FULL = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000"]
 _HALF = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" "]
 _TABLE = {ord(f): h for f, h in zip(_FULL, _HALF, strict=True)}
-_WIDE = "[\uff01-\uff5e\u3000]"
-
-_INVISIBLE = "[\ufeff\u200b\u200c\u200d\u2060]"
+# character sets (class bodies); every pattern below is built from them, so the probe cannot miss a character
+# the rewrite handles
+_WIDE_SET = "\uff01-\uff5e\u3000"
+_INVISIBLE_SET = "\ufeff\u200b\u200c\u200d\u2060"
+_WIDE = f"[{_WIDE_SET}]"
+_INVISIBLE = f"[{_INVISIBLE_SET}]"
 _LOWER = "[a-z\uff41-\uff5a]"
-_UNSEEN = "[\x00\ufeff\u200b\u200c\u200d\u2060]"  # invisible, or NUL
-_ODD_TYPED = "[\x00\ufeff\u200b\u200c\u200d\u2060\uff01-\uff5e\u3000]"  # …, or full-width
+_UNSEEN = f"[\x00{_INVISIBLE_SET}]"  # invisible, or NUL
+_ODD_TYPED = f"[\x00{_INVISIBLE_SET}{_WIDE_SET}]"  # …, or full-width
 
 HALF_WIDTH_TYPES = {"identifier", "code", "multicode", "date", "decimal"}
 
@@ -39,8 +42,8 @@ def to_half_width(text: str) -> str:
 # it needs no rewriting (upper-casing aside), cannot hold an ID number, and the NUL rule can skip it (most
 # columns, most batches). Full-width digits are in the typed probe's first class.
 _EDGE_SPACE = "|^\\s|\\s$"  # Unicode White_Space, as `strip_chars` strips it
-_ATTENTION_TYPED = "[\x00\uff01-\uff5e\u3000\ufeff\u200b\u200c\u200d\u2060]|[0-9]{15}" + _EDGE_SPACE
-_ATTENTION_TEXT = "[\x00\ufeff\u200b\u200c\u200d\u2060]|[0-9\uff10-\uff19]{15}" + _EDGE_SPACE
+_ATTENTION_TYPED = f"{_ODD_TYPED}|[0-9]{{15}}{_EDGE_SPACE}"
+_ATTENTION_TEXT = f"{_UNSEEN}|[0-9\uff10-\uff19]{{15}}{_EDGE_SPACE}"
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,10 @@ def normalize(df: pl.DataFrame, fields: list[FieldSpec], scan_ids: Collection[st
             e = e.str.replace_many(_FULL, _HALF).str.strip_chars()
         if f.code in found.upper:
             e = e.str.to_uppercase()
-        exprs.append(pl.when(e.str.len_bytes() > 0).then(e).alias(f.code))  # empty → null
-    out = df.with_columns(exprs)
+        exprs.append(e.alias(f.code))
+    # empty → null in a second step: `e` twice in one expression would be evaluated twice (eager: no CSE)
+    out = df.with_columns(exprs).with_columns(
+        [pl.when(pl.col(f.code).str.len_bytes() > 0).then(pl.col(f.code)) for f in fields])
     return redact_frame(out, [c for c in scan_ids if c in found.attention])
 
 

@@ -104,12 +104,15 @@ def timing(frame: pl.DataFrame, item: Item, batch: LandedBatch) -> pl.DataFrame:
     if not item.deadline:
         return pl.DataFrame({"decision_date": [None] * frame.height, "on_time": [None] * frame.height},
                             schema={"decision_date": pl.Date, "on_time": pl.Boolean})
-    decisions = frame.select(date_expr(item.deadline.from_)).to_series().alias("decision_date")
+    decisions = frame.select(date_expr(item.deadline.from_)).to_series()
+    # a decision dated after its arrival (a rejected future date, 9999-12-31) gives no deadline to be late for:
+    # it counts as unreadable, not as on time
+    decisions = decisions.set(decisions > batch.received_date, None).alias("decision_date")
     return pl.DataFrame([decisions, on_time(decisions, batch.received_date, item.deadline.working_days)])
 
 
-def rejected_timing(v: Validated, item: Item, batch: LandedBatch) -> pl.DataFrame:
-    rej = v.frame.filter(~v.accepted)
+def rejected_timing(rej: pl.DataFrame, item: Item, batch: LandedBatch) -> pl.DataFrame:
+    """`timing` of the rejected records `rej` (the validated frame's rejected rows)."""
     return pl.concat([rej.select(pl.col(ROW).cast(pl.Int64).alias("row")), timing(rej, item, batch)],
                      how="horizontal")
 
@@ -171,7 +174,7 @@ def gate_and_stage(s: Settings, batch: LandedBatch, cat: Catalog | None = None) 
             duplicates.append(v.rejections.filter(pl.col("reason") == "duplicate_in_batch")
                               .select("row", "first_row"))
             rej_rows = v.frame.filter(~v.accepted)
-            timings.append(rejected_timing(v, item, batch))
+            timings.append(rejected_timing(rej_rows, item, batch))
             rejected_records.append(with_key_hash(rej_rows, item))
             shown = v.rejections.with_columns(
                 pl.when(pl.col("field").is_in(personal)).then(masked(pl.col("value"))).otherwise(pl.col("value"))
