@@ -305,7 +305,7 @@ def compiled(item_code: str, nul_rule: bool = True) -> Compiled:
 
 def schema_for(item_code: str) -> pa.DataFrameSchema:
     """The generated pandera schema of an item (for inspection: `print(schema_for("administrative_penalty"))`)."""
-    return compiled(item_code).schema
+    return compiled(item_code, True).schema
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -367,7 +367,7 @@ def validate_frame(item: Item, raw: pl.DataFrame, received_on: date, row_offset:
     blank = blank_rows(df, item.codes)
     if blank.any():
         df = df.filter(~blank)
-    comp = compiled(item.code, nul_rule=bool(found.nul))
+    comp = compiled(item.code, bool(found.nul))  # positional: one cache entry per variant
     work = df.with_columns(comp.derived)
     id_cols = []
     for code, kind in comp.identifiers:
