@@ -5,8 +5,9 @@
 For each history size: an empty landing schema gets the history of administrative_penalty loaded with COPY
 (ledgered batches of 1,000 rows over the previous 60 days, `--copies` of the facts reported again by another
 unit, about three facts per subject), then a full `dbt build` of the warehouse (as `warehouse_build` runs it,
-tests included); then the day's increment (new batches received today, the same share of copies of older
-facts) and the incremental build.
+tests included); then the day's increment (new batches, the same share of copies of older facts) and the
+incremental build, twice: the first increment after the full build finds the caches full of what that build
+wrote last, the second one as a daily build finds them (the steady state).
 Printed: both builds per size, the ratio of the incremental builds between the largest and the smallest history
 (target ≤ 1.3×), and, on the largest history, the floor — one hand-written `insert … select distinct on (…)`
 doing only the dedup of the same rows — against the full build (target ≤ 2×).
@@ -141,11 +142,16 @@ def _timed_build(s, full_refresh: bool, label: str) -> float:
     if not out.success:
         raise SystemExit(f"dbt build failed: {out.failed()[:10]}")
     seconds = time.monotonic() - started
-    _node_timings(s, label, seconds)
+    NODE_SECONDS[label] = _node_timings(s, label, seconds)
     return seconds
 
 
-def _node_timings(s, label: str, seconds: float) -> None:
+NODE_SECONDS: dict[str, dict[str, float]] = {}
+# The golden-record chain of the benchmarked item: every copy, the rule, one row per fact, the fact's values
+DEDUP_CHAIN = ("int_record_copies", "int_record_survivorship", "int_golden_keys", "fct_administrative_penalty")
+
+
+def _node_timings(s, label: str, seconds: float) -> dict[str, float]:
     """Where a build's time went, from dbt's run_results.json (kept under bench/out/): the slowest nodes, the
     time in models and in tests, and what is left (dbt's start-up: parsing, the graph, connections)."""
     results = json.loads((s.home / "dbt-target" / "run_results.json").read_text(encoding="utf-8"))
@@ -161,6 +167,7 @@ def _node_timings(s, label: str, seconds: float) -> None:
                       "load_average": [round(x, 2) for x in os.getloadavg()],
                       "slowest": [[round(t, 2), uid] for t, uid in sorted(nodes, reverse=True)[:12]]}),
           flush=True)
+    return {uid.split(".")[-1] if uid.startswith("model.") else uid: t for t, uid in nodes}
 
 
 def _floor(s, item) -> float:
@@ -180,6 +187,8 @@ def main() -> None:
     ap.add_argument("--history", type=int, nargs="+", default=[1_000_000, 10_000_000])
     ap.add_argument("--increment", type=int, default=100_000)
     ap.add_argument("--copies", type=float, default=0.1, help="share of rows that repeat an earlier fact")
+    ap.add_argument("--days", type=int, choices=(1, 2), default=2,
+                    help="increments built one after the other on each history (day 2: caches as a daily build)")
     args = ap.parse_args()
 
     sys.path.insert(0, str(HERE.parent / "plugins"))
@@ -206,20 +215,29 @@ def main() -> None:
             floor_s = _floor(s, item)
         full_s = _timed_build(s, full_refresh=True, label=f"{n}_full")
         inc_facts = int(args.increment / (1 + args.copies))
-        inc_rows = _load(s, item, templates, range(facts, facts + inc_facts), args.copies, today, 1, "D", rng,
-                         subjects)
-        inc_s = _timed_build(s, full_refresh=False, label=f"{n}_incremental")
+        inc_s = []
+        for day, tag in enumerate(("D", "E")[:args.days]):
+            first = facts + day * inc_facts
+            inc_rows = _load(s, item, templates, range(first, first + inc_facts), args.copies,
+                             today - timedelta(days=args.days - 1 - day), 1, tag, rng, subjects)
+            inc_s.append(_timed_build(s, full_refresh=False, label=f"{n}_incremental_day{day + 1}"))
         results[n] = {"history_rows": rows, "copy_load_s": round(load_s, 1), "full_build_s": round(full_s, 1),
-                      "increment_rows": inc_rows, "incremental_build_s": round(inc_s, 1),
+                      "increment_rows": inc_rows, "incremental_build_s": [round(x, 1) for x in inc_s],
                       "load_average": [round(x, 2) for x in os.getloadavg()]}
         print(json.dumps({n: results[n]}), flush=True)
     small, large = min(args.history), max(args.history)
     print(json.dumps({
         "sizes": results,
-        "incremental_ratio_largest_vs_smallest": round(results[large]["incremental_build_s"]
-                                                       / results[small]["incremental_build_s"], 2),
+        # per day: the first increment after the full build (caches hold what the full build wrote last) and
+        # the next day's (the steady state of a daily build)
+        "incremental_ratio_largest_vs_smallest": [
+            round(a / b, 2) for a, b in zip(results[large]["incremental_build_s"],
+                                            results[small]["incremental_build_s"], strict=True)],
         "floor_distinct_on_s": round(floor_s, 1),
         "full_build_vs_floor": round(results[large]["full_build_s"] / floor_s, 2),
+        # the same full build, only the models that do the floor's work for this item (their own seconds)
+        "dedup_chain_full_s": round(sum(NODE_SECONDS[f"{large}_full"][m] for m in DEDUP_CHAIN), 1),
+        "dedup_chain_vs_floor": round(sum(NODE_SECONDS[f"{large}_full"][m] for m in DEDUP_CHAIN) / floor_s, 2),
         # dbt runs in this process: its peak resident memory (PostgreSQL's own is not counted)
         "peak_rss_mb_bench_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }, indent=1))

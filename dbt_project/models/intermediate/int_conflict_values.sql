@@ -8,7 +8,7 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
           indexes=[{'columns': ['item_code', 'natural_key_hash']}],
           pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
-                    (select item_code, natural_key_hash from {{ ref('int_touched_keys') }}){% endif %}") }}
+                    {{ credit_existing_touched_keys() }}{% endif %}") }}
 {% set cols = catalog_conflict_columns() %}
 with conflicted as (
     select s.item_code, s.natural_key_hash, s.batch_id, s.row_no, s.unit_code, s.received_at, s.is_winner

@@ -1,8 +1,10 @@
 -- depends_on: {{ ref('int_touched_keys') }}
 -- One row per fact (item × natural key): its winning copy and the counts over every copy. Incremental: the
 -- facts the build's batches touch are recomputed.
-{{ config(materialized='incremental', unique_key=['item_code', 'natural_key_hash'],
-          incremental_strategy='delete+insert', on_schema_change='append_new_columns',
+-- (the pre-hook deletes the facts an earlier build has; dbt's delete+insert would probe every touched key)
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
+                    {{ credit_existing_touched_keys() }}{% endif %}",
           indexes=[{'columns': ['item_code', 'natural_key_hash']}]) }}
 with s as (
     select * from {{ ref('int_record_survivorship') }}

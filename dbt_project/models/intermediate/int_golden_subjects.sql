@@ -3,13 +3,14 @@
 -- the keyed hash of their ID number (never the number), legal persons by USCC — a record that carries only a
 -- 工商注册号 or 组织机构代码 is linked to the USCC another record pairs it with (or that embeds the
 -- organisation code, USCC characters 9–17: int_subject_code_pairs).
--- Incremental: the facts of int_subject_scope (touched, or whose codes a new pair concerns) are deleted and
--- identified again.
+-- Incremental: the facts of int_subject_scope (touched, or whose codes a new pair concerns) are deleted (those
+-- an earlier build identified: with a previous subject) and identified again.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
           indexes=[{'columns': ['item_code', 'natural_key_hash']}, {'columns': ['subject_key']},
                    {'columns': ['subject_reg_no']}, {'columns': ['subject_org_code_norm']}],
           pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
-                    (select item_code, natural_key_hash from {{ ref('int_subject_scope') }}){% endif %}") }}
+                    (select item_code, natural_key_hash from {{ ref('int_subject_scope') }}
+                     where previous_subject_key is not null){% endif %}") }}
 with winners as (
     {% if is_incremental() %}
     select c.*

@@ -1,4 +1,5 @@
 -- depends_on: {{ ref('int_touched_keys') }}
+-- depends_on: {{ ref('int_build_batches') }}
 -- The survivorship rule (docs/warehouse.md), one row per landed copy:
 --   1. within a unit, its latest version of a fact replaces its earlier ones (a correction);
 --   2. across units, among those latest versions: the copy of the unit that is the deciding authority itself
@@ -7,16 +8,23 @@
 --   3. ties: unit code, then batch and row (deterministic).
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
           pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
-                    (select item_code, natural_key_hash from {{ ref('int_touched_keys') }}){% endif %}",
+                    {{ credit_existing_touched_keys() }}{% endif %}",
           indexes=[{'columns': ['item_code', 'natural_key_hash']}]) }}
 -- Incremental: every copy of a fact the build's batches touch is ranked again (its rows deleted first, by the
--- fact: dbt's delete+insert on the copy's four columns nests loops over 10M rows).
+-- fact: dbt's delete+insert on the copy's four columns nests loops over 10M rows). The copies are the build's
+-- batches and, for the facts an earlier build has, their earlier copies.
 with copies as (
     select c.*, u.uscc as unit_uscc
     from {{ ref('int_record_copies') }} c
     left join {{ ref('ref_source_units') }} u on u.unit_code = c.unit_code
     {% if is_incremental() %}
-    where (c.item_code, c.natural_key_hash) in (select item_code, natural_key_hash from {{ ref('int_touched_keys') }})
+    where c.batch_id in (select batch_id from {{ ref('int_build_batches') }})
+    union all
+    select c.*, u.uscc as unit_uscc
+    from {{ ref('int_record_copies') }} c
+    left join {{ ref('ref_source_units') }} u on u.unit_code = c.unit_code
+    where (c.item_code, c.natural_key_hash) in {{ credit_existing_touched_keys() }}
+      and c.batch_id not in (select batch_id from {{ ref('int_build_batches') }})
     {% endif %}
 ),
 

@@ -16,16 +16,22 @@ where false
 with codes as (select distinct kind, code from {{ ref('int_new_code_pairs') }}),
 
 facts as (
-    select item_code, natural_key_hash from {{ ref('int_touched_keys') }}
+    select item_code, natural_key_hash, is_new from {{ ref('int_touched_keys') }}
     union
-    select g.item_code, g.natural_key_hash from {{ prev }} g
+    select g.item_code, g.natural_key_hash, false from {{ prev }} g
     where g.subject_reg_no in (select code from codes where kind = 'reg')
     union
-    select g.item_code, g.natural_key_hash from {{ prev }} g
+    select g.item_code, g.natural_key_hash, false from {{ prev }} g
     where g.subject_org_code_norm in (select code from codes where kind = 'org')
 )
 
+-- a new fact had no subject: only the others are looked up (an index probe into the whole history each)
 select f.item_code, f.natural_key_hash, g.subject_key as previous_subject_key
 from facts f
 left join {{ prev }} g on g.item_code = f.item_code and g.natural_key_hash = f.natural_key_hash
+where not f.is_new
+union all
+select f.item_code, f.natural_key_hash, null
+from facts f
+where f.is_new
 {% endif %}

@@ -157,7 +157,7 @@ def postgres_up(s: Settings) -> ServiceStatus:
         pwfile.unlink()
     _pg_own(data.parent)
     # Unix socket inside the data dir keeps the server private; TCP only on the configured loopback address.
-    opts = f"-h {s.pg_host} -p {s.pg_port} -k {data}"
+    opts = f"-h {s.pg_host} -p {s.pg_port} -k {data}" + "".join(f" -c {k}={v}" for k, v in server_settings())
     proc = subprocess.run(
         [str(_pg_bin("pg_ctl")), "-D", str(data), "-l", str(log), "-o", opts, "-w", "-t", "30", "start"],
         capture_output=True, text=True, **kwargs,
@@ -170,6 +170,22 @@ def postgres_up(s: Settings) -> ServiceStatus:
     (_run_dir(s) / "postgres.pid").write_text(f"{pid}\n")
     pg_ensure_role_and_db(s)
     return postgres_status(s)
+
+
+SERVER_SETTINGS = Path(__file__).resolve().parents[3] / "infra" / "postgres" / "warehouse.conf"
+
+
+def server_settings(path: Path = SERVER_SETTINGS) -> list[tuple[str, str]]:
+    """The warehouse server's settings (infra/postgres/warehouse.conf, shared with the production deployment)."""
+    if not path.exists():
+        return []
+    pairs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            key, _, value = line.partition("=")
+            pairs.append((key.strip(), value.strip().strip("'")))
+    return pairs
 
 
 def pg_superuser_conn(s: Settings, database: str = "postgres"):

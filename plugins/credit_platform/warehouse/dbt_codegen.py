@@ -204,9 +204,9 @@ GOLDEN_COLUMNS: list[tuple[str, str, str]] = [
 
 def item_mart_sql(item: Item) -> str:
     return (SQL_HEADER + f"-- {item.name_zh}: one row per fact (golden record), rule in docs/warehouse.md.\n"
-            "-- Incremental: the facts the build's batches touch are replaced (delete+insert on the key).\n"
+            "-- Incremental: the facts the build's batches touch are replaced (macros/golden_record.sql).\n"
             "-- depends_on: {{ ref('int_touched_keys') }}\n"
-            "{{ config(materialized='incremental', unique_key='natural_key_hash', incremental_strategy='delete+insert',"
+            "{{ config(materialized='incremental', incremental_strategy='credit_golden',"
             " on_schema_change='append_new_columns', indexes=[{'columns': ['natural_key_hash']}]) }}\n"
             f"{{{{ golden_record('{item.code}', {[c.name for c in _value_columns(item)]!r}) }}}}\n")
 

@@ -3,7 +3,7 @@
 -- copies of the facts the build's batches touch are rewritten (deleted by the fact, then inserted).
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
           pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
-                    (select item_code, natural_key_hash from {{ ref('int_touched_keys') }}){% endif %}",
+                    {{ credit_existing_touched_keys() }}{% endif %}",
           indexes=[{'columns': ['batch_id']}, {'columns': ['item_code', 'natural_key_hash']}]) }}
 select
     s.item_code,

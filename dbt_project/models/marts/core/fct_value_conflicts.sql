@@ -6,7 +6,7 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
           indexes=[{'columns': ['item_code', 'natural_key_hash']}],
           pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
-                    (select item_code, natural_key_hash from {{ ref('int_touched_keys') }}){% endif %}") }}
+                    {{ credit_existing_touched_keys() }}{% endif %}") }}
 with field_values as (
     select * from {{ ref('int_conflict_values') }}
     {% if is_incremental() %}

@@ -1,7 +1,7 @@
 -- GENERATED from contracts/ by `credit-platform contracts generate` — do not edit by hand.
 -- A test fails when this file is stale.
 -- 司法失信认定信息: one row per fact (golden record), rule in docs/warehouse.md.
--- Incremental: the facts the build's batches touch are replaced (delete+insert on the key).
+-- Incremental: the facts the build's batches touch are replaced (macros/golden_record.sql).
 -- depends_on: {{ ref('int_touched_keys') }}
-{{ config(materialized='incremental', unique_key='natural_key_hash', incremental_strategy='delete+insert', on_schema_change='append_new_columns', indexes=[{'columns': ['natural_key_hash']}]) }}
+{{ config(materialized='incremental', incremental_strategy='credit_golden', on_schema_change='append_new_columns', indexes=[{'columns': ['natural_key_hash']}]) }}
 {{ golden_record('serious_judicial_dishonesty', ['sfsx_ztmc', 'sfsx_ztdm', 'sfsx_qhdm', 'sfsx_sxxw', 'sfsx_rdyj', 'sfsx_rdwsh', 'sfsx_rdjg', 'sfsx_rdjgdm', 'sfsx_rdrq', 'sfsx_cjcs', 'sfsx_yxqz', 'sfsx_sjly', 'sfsx_sjlydm']) }}

@@ -8,6 +8,7 @@
           indexes=[{'columns': ['item_code', 'natural_key_hash']}, {'columns': ['subject_key']}],
           pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
                     (select item_code, natural_key_hash from {{ ref('int_subject_scope') }}
+                     where previous_subject_key is not null
                      union all
                      select 'utility_payment', natural_key_hash from {{ ref('fct_utility_bill_owner') }} u
                      where exists (select 1 from {{ this }} t where t.item_code = 'utility_payment'
