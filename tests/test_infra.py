@@ -47,3 +47,11 @@ def test_helm_values_set_every_variable_the_code_reads():
     names = {e["name"] for e in values["env"]} | {e["envName"] for e in values["secret"]}
     missing = sorted(_code_reads() - names)
     assert not missing, f"infra/helm/values.yaml lacks {missing}"
+
+
+def test_compose_postgres_includes_the_warehouse_settings():
+    postgres = yaml.safe_load((INFRA / "compose.yaml").read_text())["services"]["postgres"]
+    mounts = {v.split(":")[0]: v.split(":")[1] for v in postgres["volumes"]}
+    assert mounts["./postgres/warehouse.conf"] == "/etc/postgresql/warehouse.conf"
+    init = (INFRA / "postgres" / "init-databases.sh").read_text()
+    assert "include '/etc/postgresql/warehouse.conf'" in init

@@ -78,3 +78,13 @@ def test_a_taken_postgres_port_gives_a_clear_message(settings, tmp_path):
         other = dataclasses.replace(settings, home=tmp_path, pg_port=port)
         with pytest.raises(services.ServiceError, match=f"127.0.0.1:{port} is taken.*CP_PG_PORT"):
             services.postgres_up(other)
+
+
+def test_the_local_server_runs_with_the_warehouse_settings_of_infra(settings):
+    """infra/postgres/warehouse.conf is the one home of the server settings: the local server gets each one."""
+    expected = services.server_settings()
+    assert dict(expected).keys() >= {"work_mem", "max_wal_size", "jit"}
+    services.postgres_up(settings)
+    with services.pg_superuser_conn(settings) as conn:
+        for name, value in expected:
+            assert conn.execute("select current_setting(%s)", (name,)).fetchone()[0] == value, name

@@ -259,7 +259,7 @@ def _fingerprints(conn) -> dict[str, str]:
         "select table_schema || '.' || table_name from information_schema.tables"
         " where table_schema in ('intermediate', 'marts') and table_type = 'BASE TABLE'"
         " and table_name not in ('int_build_batches', 'int_touched_keys', 'int_new_code_pairs', 'int_subject_scope',"
-        " 'int_profile_scope', 'warehouse_build_state') order by 1")]  # (what one build changes, not the state)
+        " 'int_scope_subjects', 'int_profile_scope', 'warehouse_build_state') order by 1")]  # (what one build changes, not the state)
     return {t: conn.execute(f"select count(*) || ':' || coalesce(md5(string_agg(x, '|' order by x)), '')"
                             f" from (select t::text as x from {t} t) r").fetchone()[0] for t in tables}
 

@@ -58,9 +58,7 @@
     {%- elif name == 'int_subject_code_pairs' -%}
         {{- return('(kind, code, uscc) in (select kind, code, uscc from intermediate.int_new_code_pairs)') -}}
     {%- elif name == 'dim_subject' -%}
-        {{- return('subject_key in (select previous_subject_key from intermediate.int_subject_scope union'
-                   ~ ' select g.subject_key from intermediate.int_golden_subjects g where (g.item_code,'
-                   ~ ' g.natural_key_hash) in (select item_code, natural_key_hash from intermediate.int_subject_scope))') -}}
+        {{- return('subject_key in (select subject_key from intermediate.int_scope_subjects)') -}}
     {%- elif name == 'mart_credit_profile' -%}
         {{- return('subject_key in (select subject_key from intermediate.int_profile_scope)') -}}
     {%- elif name.startswith('fct_') and name[4:] in items -%}

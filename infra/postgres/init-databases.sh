@@ -8,3 +8,6 @@ create role credit login password '${CP_PG_PASSWORD}';
 create database credit_warehouse owner credit encoding 'UTF8';
 create database credit_frontend owner credit encoding 'UTF8';
 SQL
+# The warehouse's server settings (infra/postgres/warehouse.conf, the same file the local server uses): read at
+# the restart that follows the init scripts, and at every start after.
+echo "include '/etc/postgresql/warehouse.conf'" >> "$PGDATA/postgresql.conf"

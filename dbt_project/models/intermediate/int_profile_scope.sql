@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('int_scope_subjects') }}
 -- depends_on: {{ ref('int_golden_subjects') }}
 -- depends_on: {{ ref('int_touched_keys') }}, {{ ref('int_subject_scope') }}, {{ ref('fct_utility_bill_owner') }}, {{ ref('fct_gov_dishonest_case') }}
 -- The subjects whose credit profile an incremental build recomputes: those whose facts or subject it may

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from credit_platform.settings import ZONES, Settings
+from credit_platform.settings import REPO_ROOT, ZONES, Settings
 
 PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
 
@@ -172,7 +172,7 @@ def postgres_up(s: Settings) -> ServiceStatus:
     return postgres_status(s)
 
 
-SERVER_SETTINGS = Path(__file__).resolve().parents[3] / "infra" / "postgres" / "warehouse.conf"
+SERVER_SETTINGS = REPO_ROOT / "infra" / "postgres" / "warehouse.conf"
 
 
 def server_settings(path: Path = SERVER_SETTINGS) -> list[tuple[str, str]]:

@@ -1,9 +1,10 @@
 -- depends_on: {{ ref('int_subject_scope') }}
+-- depends_on: {{ ref('int_scope_subjects') }}
 -- One row per credit subject: legal persons by USCC (or, until linked, their registration / organisation
 -- code), natural persons by the keyed hash of their ID number (masked for display, never in clear), with the
 -- names they were reported under and the region from the code.
 -- Incremental: the subjects of the facts whose subject the build may change (their keys before and after it,
--- macros/subject_scope.sql) are deleted and aggregated again over all their records; a subject whose records
+-- int_scope_subjects) are deleted and aggregated again over all their records; a subject whose records
 -- all moved to another key (a registration number now linked to its USCC) is gone, as a full build has it.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
           indexes=[{'columns': ['subject_key']}],
