@@ -305,7 +305,7 @@ def remind(
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def bench(ctx: typer.Context, name: str = typer.Argument(..., help="ingest or contracts")) -> None:
+def bench(ctx: typer.Context, name: str = typer.Argument(..., help="ingest, contracts or warehouse")) -> None:
     """Run a benchmark from bench/ (figures for the docs, not a test); other options go to the script,
     e.g. `credit-platform bench ingest --rows 1000000 --repeat 3`."""
     from credit_platform.dev import services
