@@ -8,9 +8,10 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
           indexes=[{'columns': ['item_code', 'natural_key_hash']}, {'columns': ['subject_key']},
                    {'columns': ['subject_reg_no']}, {'columns': ['subject_org_code_norm']}],
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
+          pre_hook=["{{ credit_prefer_hash_join() }}",
+                    "{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
                     (select item_code, natural_key_hash from {{ ref('int_subject_scope') }}
-                     where previous_subject_key is not null){% endif %}") }}
+                     where previous_subject_key is not null){% endif %}"]) }}
 with winners as (
     {% if is_incremental() %}
     select c.*

@@ -207,7 +207,8 @@ def item_mart_sql(item: Item) -> str:
             "-- Incremental: the facts the build's batches touch are replaced (macros/golden_record.sql).\n"
             "-- depends_on: {{ ref('int_touched_keys') }}\n"
             "{{ config(materialized='incremental', incremental_strategy='credit_golden',"
-            " on_schema_change='append_new_columns', indexes=[{'columns': ['natural_key_hash']}]) }}\n"
+            " on_schema_change='append_new_columns', indexes=[{'columns': ['natural_key_hash']}],"
+            " pre_hook='{{ credit_prefer_hash_join() }}') }}\n"
             f"{{{{ golden_record('{item.code}', {[c.name for c in _value_columns(item)]!r}) }}}}\n")
 
 
