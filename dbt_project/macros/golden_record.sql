@@ -84,8 +84,8 @@ where k.item_code = '{{ item_code }}'
     {%- set target = arg_dict["target_relation"] -%}
     {%- set cols = get_quoted_csv(arg_dict["dest_columns"] | map(attribute="name")) -%}
     delete from {{ target }}
-    where natural_key_hash in (select natural_key_hash from {{ ref('int_touched_keys') }}
-                               where item_code = '{{ target.identifier[4:] }}' and not is_new);
+    where natural_key_hash in (select e.natural_key_hash from {{ credit_existing_touched_keys() }} e
+                               where e.item_code = '{{ target.identifier[4:] }}');
     insert into {{ target }} ({{ cols }})
     select {{ cols }} from {{ arg_dict["temp_relation"] }}
 {% endmacro %}
