@@ -9,7 +9,9 @@
      golden keys, provenance, conflicts, fct_<item>): the facts the build touched (int_touched_keys), every
      copy of each; subjects of facts: int_subject_scope; credit profiles: int_profile_scope. So a day's tests cost in proportion to the day's increment; the rows an earlier build wrote were
      tested by that build and an incremental build does not change them.
-   - every other model (dimensions, small aggregates): `true`. #}
+   - every other model (dimensions, small aggregates): `true`.
+   The scopes are written as sorted-key index scans (credit_in_keys, credit_fact_in): as `in (subquery)`
+   PostgreSQL hashed the day's keys and scanned the whole table for several tests. #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
@@ -33,7 +35,7 @@
 {% macro credit_build_scope(relation) -%}
     {%- set name = relation.identifier | default('', true) | lower -%}
     {%- set schema = relation.schema | default('', true) | lower -%}
-    {%- set done = adapter.get_relation(database=target.database, schema='marts', identifier='fct_record_copies') -%}
+    {%- set done = adapter.get_relation(database=target.database, schema='intermediate', identifier='int_record_copies') -%}
     {%- if flags.FULL_REFRESH or done is none or not var('credit_scoped_tests', false) -%}
         {{- return('true') -}}
     {%- endif -%}
@@ -51,19 +53,19 @@
         {#- the BRIN index on received_at keeps the scan to the build's pages -#}
         {{- return('batch_id in ' ~ new_batches ~ ' and received_at >= ' ~ new_since) -}}
     {%- elif name == 'int_record_copies' -%}
-        {{- return('batch_id in (select batch_id from intermediate.int_build_batches)') -}}
+        {{- return('batch_id ' ~ credit_in_keys('select batch_id from intermediate.int_build_batches')) -}}
     {%- elif name in credit_fact_keyed_models() -%}
-        {{- return('(item_code, natural_key_hash) in (select item_code, natural_key_hash'
-                   ~ ' from intermediate.' ~ credit_fact_keyed_models()[name] ~ ')') -}}
+        {{- return(credit_fact_in('intermediate.' ~ credit_fact_keyed_models()[name])) -}}
     {%- elif name == 'int_subject_code_pairs' -%}
-        {{- return('(kind, code, uscc) in (select kind, code, uscc from intermediate.int_new_code_pairs)') -}}
+        {{- return('code ' ~ credit_in_keys('select code from intermediate.int_new_code_pairs')
+                   ~ ' and (kind, code, uscc) in (select kind, code, uscc from intermediate.int_new_code_pairs)') -}}
     {%- elif name == 'dim_subject' -%}
-        {{- return('subject_key in (select subject_key from intermediate.int_scope_subjects)') -}}
+        {{- return('subject_key ' ~ credit_in_keys('select subject_key from intermediate.int_scope_subjects')) -}}
     {%- elif name == 'mart_credit_profile' -%}
-        {{- return('subject_key in (select subject_key from intermediate.int_profile_scope)') -}}
+        {{- return('subject_key ' ~ credit_in_keys('select subject_key from intermediate.int_profile_scope')) -}}
     {%- elif name.startswith('fct_') and name[4:] in items -%}
-        {{- return('natural_key_hash in (select natural_key_hash from intermediate.int_touched_keys'
-                   ~ " where item_code = '" ~ name[4:] ~ "')") -}}
+        {{- return('natural_key_hash ' ~ credit_in_keys('select natural_key_hash from intermediate.int_touched_keys'
+                   ~ " where item_code = '" ~ name[4:] ~ "'")) -}}
     {%- else -%}
         {{- return('true') -}}
     {%- endif -%}
@@ -71,6 +73,6 @@
 
 {# True when the tests of this invocation check only the build's rows (see get_where_subquery). #}
 {% macro credit_tests_scoped() -%}
-    {%- set done = adapter.get_relation(database=target.database, schema='marts', identifier='fct_record_copies') -%}
+    {%- set done = adapter.get_relation(database=target.database, schema='intermediate', identifier='int_record_copies') -%}
     {{- return(not flags.FULL_REFRESH and done is not none and var('credit_scoped_tests', false)) -}}
 {%- endmacro %}

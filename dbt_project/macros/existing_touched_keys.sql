@@ -3,3 +3,12 @@
 {% macro credit_existing_touched_keys() -%}
     (select item_code, natural_key_hash from {{ ref('int_touched_keys') }} where not is_new)
 {%- endmacro %}
+
+{# `{{ credit_fact_in('intermediate.int_touched_keys') }}`: the rows of the facts (item × natural key) of a
+   scope table, found by an index scan over its sorted keys (credit_in_keys; PostgreSQL 18 skips over the few
+   item codes of an (item_code, natural_key_hash) index), then checked against the scope's item too. #}
+{% macro credit_fact_in(scope, alias='') -%}
+    {%- set p = (alias ~ '.') if alias else '' -%}
+    {{ p }}natural_key_hash {{ credit_in_keys('select natural_key_hash from ' ~ scope) }}
+    and ({{ p }}item_code, {{ p }}natural_key_hash) in (select item_code, natural_key_hash from {{ scope }})
+{%- endmacro %}

@@ -1,8 +1,9 @@
--- The ledger's batches this build brings into the warehouse: every batch with accepted records that the
--- provenance mart (the last incremental model of the chain) does not hold yet — so a build that failed half
--- way redoes its batches next time — or all of them on a full refresh.
+-- The ledger's batches this build brings into the warehouse: every batch with accepted records that
+-- int_record_copies (the first incremental model of the chain) does not hold yet, or all of them on a full
+-- refresh. A build that fails half way leaves the later models short of its batches: build_warehouse makes the
+-- next build a full refresh (warehouse/dbt_build.py).
 {{ config(materialized='table') }}
-{% set done = adapter.get_relation(database=target.database, schema='marts', identifier='fct_record_copies') %}
+{% set done = adapter.get_relation(database=target.database, schema='intermediate', identifier='int_record_copies') %}
 select b.batch_id, b.received_at
 from {{ source('landing', 'batches') }} b
 where b.accepted > 0

@@ -22,7 +22,7 @@ with sets as (
         {% endif %}
     from {{ ref('int_record_survivorship') }}
     {% if is_incremental() %}
-    where (item_code, natural_key_hash) in (select item_code, natural_key_hash from {{ ref('int_touched_keys') }})
+    where {{ credit_fact_in(ref('int_touched_keys')) }}
     {% endif %}
     group by item_code, natural_key_hash
 ),

@@ -9,7 +9,7 @@
 with s as (
     select * from {{ ref('int_record_survivorship') }}
     {% if is_incremental() %}
-    where (item_code, natural_key_hash) in (select item_code, natural_key_hash from {{ ref('int_touched_keys') }})
+    where {{ credit_fact_in(ref('int_touched_keys')) }}
     {% endif %}
 )
 select

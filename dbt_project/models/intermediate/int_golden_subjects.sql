@@ -28,15 +28,25 @@ with winners as (
     {% endif %}
 ),
 
+{% if is_incremental() %}
+-- the codes a winner may be linked by (only a record without a USCC of its own is): one index probe each
+codes as (
+    select 'reg' as kind, subject_reg_no as code from winners
+    where subject_uscc is null and subject_reg_no is not null
+    union
+    select 'org', replace(subject_org_code, '-', '') from winners
+    where subject_uscc is null and subject_org_code is not null
+),
+{% endif %}
+
 pairs as (
-    select kind, code, min(uscc) as uscc
-    from {{ ref('int_subject_code_pairs') }}
+    select p.kind, p.code, min(p.uscc) as uscc
+    from {{ ref('int_subject_code_pairs') }} p
     {% if is_incremental() %}
-    where (kind = 'reg' and code in (select subject_reg_no from winners))
-       or (kind = 'org' and code in (select replace(subject_org_code, '-', '') from winners))
+    join codes c on c.kind = p.kind and c.code = p.code
     {% endif %}
-    group by kind, code
-    having count(distinct uscc) = 1
+    group by p.kind, p.code
+    having count(distinct p.uscc) = 1
 ),
 
 reg_pairs as (select code, uscc from pairs where kind = 'reg'),

@@ -8,7 +8,7 @@ select previous_subject_key as subject_key from {{ ref('int_subject_scope') }}
 where previous_subject_key is not null
 union
 select g.subject_key from {{ ref('int_golden_subjects') }} g
-where (g.item_code, g.natural_key_hash) in (select item_code, natural_key_hash from {{ ref('int_subject_scope') }})
+where {{ credit_fact_in(ref('int_subject_scope'), 'g') }}
 {% if flags.FULL_REFRESH %}
   and false
 {% endif %}

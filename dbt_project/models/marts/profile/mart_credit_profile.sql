@@ -5,8 +5,8 @@
 -- Incremental: the subjects of int_profile_scope are deleted and profiled again.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
           indexes=[{'columns': ['subject_key']}, {'columns': ['next_change_on']}],
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where subject_key in
-                    (select subject_key from {{ ref('int_profile_scope') }}){% endif %}") }}
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where subject_key
+                    {{ credit_in_keys('select subject_key from ' ~ ref('int_profile_scope')) }}{% endif %}") }}
 {% set in_scope = ("in (select subject_key from " ~ ref('int_profile_scope') ~ ")") if is_incremental() else none %}
 with recs as (
     select * from {{ ref('fct_subject_records') }} where is_attributed {% if in_scope %}and subject_key {{ in_scope }}{% endif %}

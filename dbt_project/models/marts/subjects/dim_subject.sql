@@ -8,12 +8,12 @@
 -- all moved to another key (a registration number now linked to its USCC) is gone, as a full build has it.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
           indexes=[{'columns': ['subject_key']}],
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where subject_key in
-                    ({{ credit_scope_subjects() }}){% endif %}") }}
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where subject_key
+                    {{ credit_in_keys(credit_scope_subjects()) }}{% endif %}") }}
 with s as (
     select * from {{ ref('int_golden_subjects') }}
     {% if is_incremental() %}
-    where subject_key in ({{ credit_scope_subjects() }})
+    where subject_key {{ credit_in_keys(credit_scope_subjects()) }}
     {% endif %}
 )
 
