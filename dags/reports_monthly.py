@@ -9,6 +9,8 @@ what failed."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
@@ -18,7 +20,7 @@ from credit_platform.orchestration.defaults import dag_kwargs
 
 @dag(
     dag_id="reports_monthly",
-    schedule=CronTriggerTimetable("0 9 1-12 * *", timezone="Asia/Shanghai"),
+    schedule=CronTriggerTimetable("0 9 1-12 * *", timezone="Asia/Shanghai", run_immediately=timedelta(0)),
     **dag_kwargs(),
     tags=["reports"],
     doc_md=__doc__,

@@ -32,7 +32,8 @@ def warehouse_build():
         outcome = runner.build_warehouse(s)
         if not outcome.success:
             raise RuntimeError(f"dbt build failed: {outcome.failed()[:20]}")
-        return {"nodes": len(outcome.results), "seconds": round(outcome.seconds, 1)}
+        return {"nodes": len(outcome.results), "seconds": round(outcome.seconds, 1),
+                "full_refresh": outcome.full_refresh}
 
     dbt_build()
 

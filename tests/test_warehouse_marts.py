@@ -4,6 +4,7 @@ duplication burden and case history are known exactly."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, datetime, timedelta
 
@@ -127,9 +128,10 @@ def scenario(airflow_db):
           at(MONTH2 + timedelta(days=14), 10))
     _land(s, "shenyang_platform", "gov_dishonest_debtor_case", [h], at(MONTH2 + timedelta(days=15), 10))
 
-    with psycopg.connect(s.pg_dsn()) as conn:  # the ledger epoch of month 1's build still holds: incremental
-        incremental = conn.execute("select landing_epoch from intermediate.warehouse_build_state").fetchone()[0] \
-            == dbt_build.landing_epoch(conn)
+    with psycopg.connect(s.pg_dsn()) as conn:  # the state of month 1's build still holds: incremental
+        incremental = conn.execute("select landing_epoch, project_version, built_batches"
+                                   " from intermediate.warehouse_build_state").fetchone() \
+            == (dbt_build.landing_epoch(conn), dbt_build.project_version(), dbt_build.built_batches(conn))
     run = run_dag(load_dag_module("warehouse_build").warehouse_build())
     assert run.state == "success"
     conn = psycopg.connect(s.pg_dsn(), autocommit=True)
@@ -254,6 +256,30 @@ def test_no_mart_holds_a_clear_id_number(scenario):
     assert pii.find_ids(f"x,{scenario['persons'][0]['CF_XDR_ZJHM']},y")
 
 
+def test_a_scoped_build_checks_that_its_batches_staged_rows_are_all_copied(scenario):
+    """The tests of a daily build check its batches only; a staged row of those batches missing from the
+    provenance (int_record_copies) must still fail credit_copies_add_up."""
+    c, s = scenario["conn"], scenario["s"]
+    batch = c.execute("select b.batch_id from intermediate.int_build_batches b join intermediate.int_record_copies r"
+                      " using (batch_id) where r.item_code = 'administrative_penalty' limit 1").fetchone()
+    assert batch, "the DAG's build brought penalties in"
+    args = ["test", "--select", "fct_administrative_penalty,test_name:credit_copies_add_up",
+            "--vars", json.dumps({dbt_build.SCOPED_TESTS_VAR: True})]
+    before = dbt_build.run(s, args)
+    assert before.success and len(before.results) == 1, before.results
+    c.execute("create temp table stray as select * from landing.administrative_penalty where batch_id = %s limit 1",
+              batch)
+    c.execute("update stray set row_no = row_no + 1000000")
+    c.execute("insert into landing.administrative_penalty select * from stray")
+    try:
+        after = dbt_build.run(s, args)
+    finally:
+        c.execute("delete from landing.administrative_penalty l using stray x"
+                  " where l.batch_id = x.batch_id and l.row_no = x.row_no")
+        c.execute("drop table stray")
+    assert not after.success and after.failed() == [(before.results[0][0], "fail")]
+
+
 def _fingerprints(conn) -> dict[str, str]:
     tables = [r[0] for r in conn.execute(
         "select table_schema || '.' || table_name from information_schema.tables"
@@ -277,3 +303,24 @@ def test_incremental_build_equals_full_refresh_and_docs_generate(scenario):
     docs = dbt_build.run(s, ["docs", "generate"])
     assert docs.success
     assert (s.home / "dbt-target" / "catalog.json").exists()
+
+
+def test_batches_built_outside_the_warehouse_build_force_a_full_refresh(scenario):
+    """A hand-run dbt of the provenance alone marks a new batch built while the later models miss it: the next
+    warehouse build sees it and rebuilds everything. A build of part of the warehouse leaves no state."""
+    c, s = scenario["conn"], scenario["s"]
+    again = dbt_build.build_warehouse(s)
+    assert again.success and not again.full_refresh, again.failed()
+    token = f"H{time.time_ns() % 10**7:07d}"
+    rec = _records("administrative_penalty", 1, MONTH2 + timedelta(days=20), token, seed=21)[0]
+    _land(s, "ln_amr", "administrative_penalty", [rec], at(MONTH2 + timedelta(days=20), 10))
+    by_hand = dbt_build.run(s, ["run", "--select", "int_build_batches", "int_record_copies"])
+    assert by_hand.success, by_hand.failed()
+    fact = "select count(*) from marts.fct_administrative_penalty where cf_wsh = %s"
+    assert c.execute(fact, (rec["CF_WSH"],)).fetchone()[0] == 0
+    out = dbt_build.build_warehouse(s)
+    assert out.success and out.full_refresh, out.failed()
+    assert c.execute(fact, (rec["CF_WSH"],)).fetchone()[0] == 1
+    part = dbt_build.build_warehouse(s, select=["path:seeds"])
+    assert part.success and not part.full_refresh
+    assert c.execute("select count(*) from intermediate.warehouse_build_state").fetchone()[0] == 0

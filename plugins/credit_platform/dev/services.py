@@ -298,7 +298,8 @@ def _stop_pid(pid: int, timeout: float = 10) -> None:
 
 def _stop_groups(pids: list[int], timeout: float = 30) -> None:
     """SIGTERM the process groups services lead (started with start_new_session), all at once so they shut
-    down in parallel; SIGKILL what is left after `timeout`."""
+    down in parallel; SIGKILL what is left after `timeout`, and return once the killed are gone too (a kill is
+    delivered asynchronously: a caller that checks right away would still see them)."""
     def alive(pid: int) -> bool:
         try:
             os.waitpid(pid, os.WNOHANG)  # reap our own child so it does not linger as a zombie
@@ -323,6 +324,9 @@ def _stop_groups(pids: list[int], timeout: float = 30) -> None:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    deadline = time.monotonic() + 10
+    while [p for p in left if alive(p)] and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 # --- long-running processes: the source API stand-in and Airflow ------------------------------------------

@@ -42,7 +42,8 @@ def dag_kwargs(**overrides) -> dict:
     """What every DAG of the platform shares; a DAG file adds its id, schedule, tags and doc."""
     # No start_date: with one, Airflow (catchup off) runs the latest past interval as soon as a DAG is unpaused,
     # and that run takes whatever a unit had dropped for the next one. Without it the cron timetables wait
-    # for the next tick (run_immediately=timedelta(0) in the ingest DAGs). Past days: `airflow backfill`.
+    # for the next tick: run_immediately=timedelta(0) in every cron DAG (tests/test_dagbag.py), or a daily
+    # 09:00 DAG first started before 11:24 runs 09:00's tick at once. Past days: `airflow backfill`.
     return {"catchup": False, "max_active_runs": 1, "default_args": DEFAULT_ARGS, **overrides}
 
 

@@ -27,6 +27,7 @@ class DbtOutcome:
     success: bool
     results: list[tuple[str, str]]  # (node unique_id, status)
     seconds: float = 0.0
+    full_refresh: bool = False
 
     def failed(self) -> list[tuple[str, str]]:
         return [r for r in self.results if r[1] not in {"success", "pass", "skipped"}]
@@ -86,6 +87,17 @@ def landing_epoch(conn) -> str:
                         ).fetchone()[0]
 
 
+def built_batches(conn) -> int:
+    """How many of the ledger's batches the warehouse holds (int_record_copies marks a batch built). A build
+    records it; a differing count at the next build means a dbt run outside build_warehouse (a hand-run `dbt
+    build --select int_record_copies`, say) brought batches in that the later models may not hold."""
+    if conn.execute("select to_regclass('intermediate.int_record_copies')").fetchone()[0] is None:
+        return 0
+    return conn.execute("select count(*) from landing.batches b where b.accepted > 0 and exists"
+                        " (select 1 from intermediate.int_record_copies c where c.batch_id = b.batch_id)"
+                        ).fetchone()[0]
+
+
 STATE_TABLE = "intermediate.warehouse_build_state"
 SCOPED_TESTS_VAR = "credit_scoped_tests"
 
@@ -110,7 +122,9 @@ def build_warehouse(s: Settings, full_refresh: bool = False, select: list[str] |
     """The warehouse build. Incremental models grow by the ledger's new batches; when the landing data were
     reset since the last build (another ledger epoch), the incremental tables would keep facts of batches that
     no longer exist, so the build is a full refresh. So is the build after a change of the dbt project
-    (project_version), and the build after one that failed or was interrupted:
+    (project_version), the build after a dbt run outside this function brought batches in (built_batches),
+    the build after one of part of the warehouse (`select`), and the build after one that failed or was
+    interrupted:
     the incremental models of that build may hold its batches in part (provenance written, a subject or a
     delta-maintained aggregate not), and the next build, which only sees the batches still missing from the
     provenance, would never repair them."""
@@ -123,8 +137,9 @@ def build_warehouse(s: Settings, full_refresh: bool = False, select: list[str] |
         conn.execute(f"create table if not exists {STATE_TABLE} (id boolean primary key check (id),"
                      " landing_epoch text not null, built_at timestamptz not null default now())")
         conn.execute(f"alter table {STATE_TABLE} add column if not exists project_version text")
-        row = conn.execute(f"select landing_epoch, project_version from {STATE_TABLE}").fetchone()
-        if row is None or row != (epoch, version):
+        conn.execute(f"alter table {STATE_TABLE} add column if not exists built_batches bigint")
+        row = conn.execute(f"select landing_epoch, project_version, built_batches from {STATE_TABLE}").fetchone()
+        if row is None or row != (epoch, version, built_batches(conn)):
             full_refresh = True
         # until this build succeeds, the state names no epoch: a build that stops half way forces a full refresh
         conn.execute(f"delete from {STATE_TABLE}")
@@ -136,9 +151,13 @@ def build_warehouse(s: Settings, full_refresh: bool = False, select: list[str] |
     if full_refresh:
         args.append("--full-refresh")
     outcome = run(s, args)
-    if outcome.success:
+    outcome.full_refresh = full_refresh
+    # a build of part of the warehouse leaves no state: the next build is a full refresh
+    if outcome.success and select is None:
         with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
-            conn.execute(f"insert into {STATE_TABLE} (id, landing_epoch, project_version) values (true, %s, %s)"
-                         " on conflict (id) do update set landing_epoch = excluded.landing_epoch,"
-                         " project_version = excluded.project_version, built_at = now()", (epoch, version))
+            conn.execute(f"insert into {STATE_TABLE} (id, landing_epoch, project_version, built_batches)"
+                         " values (true, %s, %s, %s) on conflict (id) do update set"
+                         " landing_epoch = excluded.landing_epoch, project_version = excluded.project_version,"
+                         " built_batches = excluded.built_batches, built_at = now()",
+                         (epoch, version, built_batches(conn)))
     return outcome
