@@ -299,7 +299,7 @@ def _stop_pid(pid: int, timeout: float = 10) -> None:
 def _stop_groups(pids: list[int], timeout: float = 30) -> None:
     """SIGTERM the process groups services lead (started with start_new_session), all at once so they shut
     down in parallel; SIGKILL what is left after `timeout`, and return once the killed are gone too (a kill is
-    delivered asynchronously: a caller that checks right away would still see them)."""
+    delivered asynchronously: a caller that checks right away would still see them), waiting 10 s at most."""
     def alive(pid: int) -> bool:
         try:
             os.waitpid(pid, os.WNOHANG)  # reap our own child so it does not linger as a zombie

@@ -87,13 +87,15 @@ def landing_epoch(conn) -> str:
                         ).fetchone()[0]
 
 
-def built_batches(conn) -> int:
-    """How many of the ledger's batches the warehouse holds (int_record_copies marks a batch built). A build
-    records it; a differing count at the next build means a dbt run outside build_warehouse (a hand-run `dbt
-    build --select int_record_copies`, say) brought batches in that the later models may not hold."""
+def built_batches(conn) -> str:
+    """Which of the ledger's batches the warehouse holds (int_record_copies marks a batch built): their number
+    and a sum of their ids' hashes. A build records it; another value at the next build means the batches
+    changed outside build_warehouse (a hand-run `dbt run --select int_build_batches int_record_copies`, a batch
+    deleted from the ledger), and the later models may not hold what the provenance says was built."""
     if conn.execute("select to_regclass('intermediate.int_record_copies')").fetchone()[0] is None:
-        return 0
-    return conn.execute("select count(*) from landing.batches b where b.accepted > 0 and exists"
+        return "0:0"
+    return conn.execute("select count(*) || ':' || coalesce(sum(hashtextextended(b.batch_id, 0)), 0)"
+                        " from landing.batches b where b.accepted > 0 and exists"
                         " (select 1 from intermediate.int_record_copies c where c.batch_id = b.batch_id)"
                         ).fetchone()[0]
 
@@ -118,13 +120,14 @@ PROJECT_PARTS = {"models", "macros", "snapshots", "seeds", "tests", "dbt_project
 
 
 def build_warehouse(s: Settings, full_refresh: bool = False, select: list[str] | None = None,
-                    extra: tuple[str, ...] = ()) -> DbtOutcome:
+                    skip_source_tests: bool = False) -> DbtOutcome:
     """The warehouse build. Incremental models grow by the ledger's new batches; when the landing data were
     reset since the last build (another ledger epoch), the incremental tables would keep facts of batches that
     no longer exist, so the build is a full refresh. So is the build after a change of the dbt project
-    (project_version), the build after a dbt run outside this function brought batches in (built_batches),
-    the build after one of part of the warehouse (`select`), and the build after one that failed or was
-    interrupted:
+    (project_version), the build after the batches the warehouse holds changed outside this function
+    (built_batches), the build after a dbt run of an incremental model outside it (the project's on-run-start
+    hook credit_forget_build_state: a delta-maintained model run again adds the same delta twice), the build
+    after one of part of the warehouse (`select`), and the build after one that failed or was interrupted:
     the incremental models of that build may hold its batches in part (provenance written, a subject or a
     delta-maintained aggregate not), and the next build, which only sees the batches still missing from the
     provenance, would never repair them."""
@@ -137,8 +140,8 @@ def build_warehouse(s: Settings, full_refresh: bool = False, select: list[str] |
         conn.execute(f"create table if not exists {STATE_TABLE} (id boolean primary key check (id),"
                      " landing_epoch text not null, built_at timestamptz not null default now())")
         conn.execute(f"alter table {STATE_TABLE} add column if not exists project_version text")
-        conn.execute(f"alter table {STATE_TABLE} add column if not exists built_batches bigint")
-        row = conn.execute(f"select landing_epoch, project_version, built_batches from {STATE_TABLE}").fetchone()
+        conn.execute(f"alter table {STATE_TABLE} add column if not exists batches_built text")
+        row = conn.execute(f"select landing_epoch, project_version, batches_built from {STATE_TABLE}").fetchone()
         if row is None or row != (epoch, version, built_batches(conn)):
             full_refresh = True
         # until this build succeeds, the state names no epoch: a build that stops half way forces a full refresh
@@ -146,7 +149,8 @@ def build_warehouse(s: Settings, full_refresh: bool = False, select: list[str] |
     # the data tests of an incremental warehouse build check the rows it writes (macros/build_scope.sql); of a
     # full refresh, and of any other dbt invocation, all rows. (The var is passed on full refreshes too: a change
     # of vars makes dbt parse the whole project again.)
-    args = ["build", "--select", *(select or WAREHOUSE_SELECTION), *extra,
+    args = ["build", "--select", *(select or WAREHOUSE_SELECTION),
+            *(["--exclude", "source:*"] if skip_source_tests else []),
             "--vars", json.dumps({SCOPED_TESTS_VAR: True})]
     if full_refresh:
         args.append("--full-refresh")
@@ -155,9 +159,9 @@ def build_warehouse(s: Settings, full_refresh: bool = False, select: list[str] |
     # a build of part of the warehouse leaves no state: the next build is a full refresh
     if outcome.success and select is None:
         with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
-            conn.execute(f"insert into {STATE_TABLE} (id, landing_epoch, project_version, built_batches)"
+            conn.execute(f"insert into {STATE_TABLE} (id, landing_epoch, project_version, batches_built)"
                          " values (true, %s, %s, %s) on conflict (id) do update set"
                          " landing_epoch = excluded.landing_epoch, project_version = excluded.project_version,"
-                         " built_batches = excluded.built_batches, built_at = now()",
+                         " batches_built = excluded.batches_built, built_at = now()",
                          (epoch, version, built_batches(conn)))
     return outcome
