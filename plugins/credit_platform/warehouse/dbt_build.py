@@ -106,14 +106,31 @@ SCOPED_TESTS_VAR = "credit_scoped_tests"
 
 def project_version(project_dir: Path | None = None) -> str:
     """The dbt project's SQL and YAML: when a model changes, the rows earlier incremental builds wrote follow the
-    old code (a new column, a new rule), so the next build is a full refresh."""
+    old code (a new column, a new rule), so the next build is a full refresh. Descriptions are left out: they
+    change the docs, not a row, and a full refresh of the history costs minutes."""
     project_dir = project_dir or dbt_project_dir()
     digest = hashlib.md5()
     for path in sorted(project_dir.rglob("*")):
         rel = path.relative_to(project_dir)
         if path.is_file() and rel.parts[0] in PROJECT_PARTS and path.suffix in {".sql", ".yml", ".csv"}:
-            digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+            content = _without_descriptions(path.read_bytes()) if path.suffix == ".yml" else path.read_bytes()
+            digest.update(str(rel).encode() + b"\0" + content + b"\0")
     return digest.hexdigest()
+
+
+def _without_descriptions(text: bytes) -> bytes:
+    def strip(node):
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k != "description"}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text  # dbt will say what is wrong with it; any edit counts
+    return json.dumps(strip(doc), sort_keys=True, ensure_ascii=False, default=str).encode()
 
 
 PROJECT_PARTS = {"models", "macros", "snapshots", "seeds", "tests", "dbt_project.yml"}
