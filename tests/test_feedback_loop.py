@@ -8,7 +8,9 @@ import csv
 import hmac
 import io
 import json
+import re
 import threading
+import urllib.request
 from datetime import timedelta
 
 import openpyxl
@@ -337,10 +339,20 @@ def test_the_next_run_of_the_units_dag_delivers_a_notice_that_failed(env, dags, 
     assert q(s, "select status from ops.notices where key = %s", f"feedback:{bid}") == [("failed",)]
     with Endpoint(port, [200]) as ep:
         assert run_dag(dags[f"ingest__{unit}"]).state == "success" and ep.requests == []  # within its backoff
-        q(s, "update ops.notices set next_attempt_at = now() - interval '1 second' where key = %s returning 1",
-          f"feedback:{bid}")
+        # ... days pass: the stored notice's link has expired
+        [(body,)] = q(s, "select body from ops.notices where key = %s", f"feedback:{bid}")
+        old_link, old_until = re.search(r"问题数据清单：(\S+)\n（下载链接有效期至([0-9: -]+)（", body).groups()
+        q(s, "update ops.notices set next_attempt_at = now() - interval '1 second',"
+             " body = replace(replace(body, %s, 'http://expired.invalid/x'), %s, '2020-01-01 00:00')"
+             " where key = %s returning 1", old_link, old_until, f"feedback:{bid}")
         assert run_dag(dags[f"ingest__{unit}"]).state == "success"  # no new batch: the notice goes out
-        assert len(ep.requests) == 1 and "h.csv" in json.loads(ep.requests[0])["message"]
+        assert len(ep.requests) == 1
+        message = json.loads(ep.requests[0])["message"]
+        assert "h.csv" in message and "expired.invalid" not in message and "2020-01-01" not in message
+        link = re.search(r"问题数据清单：(\S+)\n", message).group(1)
+        with urllib.request.urlopen(link) as resp:  # the renewed link downloads the workbook
+            assert resp.status == 200 and resp.read(2) == b"PK"
+        assert link in q(s, "select body from ops.notices where key = %s", f"feedback:{bid}")[0][0]  # as sent
         assert run_dag(dags[f"ingest__{unit}"]).state == "success" and len(ep.requests) == 1
     assert q(s, "select feedback_sent_at is not null from landing.batches where batch_id = %s", bid) == [(True,)]
     assert len(batches(s, unit)) == 1

@@ -3,7 +3,9 @@ confirm to the source, and send the unit its feedback. The ingest DAGs wire thes
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -113,7 +115,8 @@ def retry_feedback(s: Settings, unit_code: str) -> list[dict]:
     unit = registry().unit(unit_code)
     liaison = tuple(c.url for c in unit.contacts if c.role == "liaison")
     results = delivery.retry_due(s, recipient=unit_code, kind="feedback",
-                                 targets_for=lambda r: liaison or delivery.default_targets(s, r))
+                                 targets_for=lambda r: liaison or delivery.default_targets(s, r),
+                                 renew=lambda n: renew_feedback_link(s, n))
     for r in results:
         if r.sent and r.key.startswith("feedback:") and r.key.count(":") == 1:
             landing_ledger.mark_feedback_sent(s, r.key.split(":", 1)[1], r.sent_at)
@@ -145,6 +148,28 @@ def deliver_feedback(s: Settings, batch: LandedBatch, row: dict, out: GateOutcom
 
 
 LINK_DAYS = 7
+_LINK_LINES = re.compile(r"问题数据清单：\S+\n（下载链接有效期至[0-9: -]+（北京时间），过期后请联系信用办重新获取）")
+
+
+def _link_lines(link: str, until: str) -> str:
+    return f"问题数据清单：{link}\n（下载链接有效期至{until}（北京时间），过期后请联系信用办重新获取）"
+
+
+def _presigned_link(s: Settings, workbook_key: str, now: datetime) -> tuple[str, str]:
+    link = object_store.client(s).presigned_get_object(s.bucket("feedback"), workbook_key,
+                                                       expires=timedelta(days=LINK_DAYS))
+    return link, (now + timedelta(days=LINK_DAYS)).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def renew_feedback_link(s: Settings, notice: delivery.Notice, now: datetime | None = None) -> delivery.Notice:
+    """A feedback notice sent again (its first tries failed, perhaps for days) carries a new link, valid
+    LINK_DAYS from now: the stored one may have expired by then."""
+    workbook = notice.meta.get("workbook")
+    if not workbook or not _LINK_LINES.search(notice.body):
+        return notice  # no workbook, or a notice stored before its workbook was recorded
+    link, until = _presigned_link(s, workbook, now or datetime.now(UTC))
+    body = _LINK_LINES.sub(lambda _: _link_lines(link, until), notice.body, count=1)
+    return dataclasses.replace(notice, body=body, meta={**notice.meta, "link_until": until})
 
 
 def feedback_notice(s: Settings, batch: LandedBatch, out: GateOutcome, feedback_key: str | None,
@@ -155,9 +180,7 @@ def feedback_notice(s: Settings, batch: LandedBatch, out: GateOutcome, feedback_
     item_zh = catalog().item(batch.item).name_zh
     name, when = source_name(batch), received_text(batch)
     now = now or datetime.now(UTC)
-    link = object_store.client(s).presigned_get_object(s.bucket("feedback"), feedback_key,
-                                                       expires=timedelta(days=LINK_DAYS)) if feedback_key else ""
-    until = (now + timedelta(days=LINK_DAYS)).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    link, until = _presigned_link(s, feedback_key, now) if feedback_key else ("", "")
     head = f"贵单位于{when}通过{CHANNEL_ZH[batch.channel]}报送的{item_zh}（{name}）"
     if out.batch_error:
         body = (f"{head}未能读取，未入库任何记录。\n原因：{out.batch_error['message_zh']}\n"
@@ -176,11 +199,12 @@ def feedback_notice(s: Settings, batch: LandedBatch, out: GateOutcome, feedback_
     if out.warnings:  # gate 0's notes (columns ignored…): nothing the unit sent is dropped without a word
         body += "\n提示：" + "；".join(redact_ids(w) for w in out.warnings) + "。"
     if link:
-        body += f"\n问题数据清单：{link}\n（下载链接有效期至{until}（北京时间），过期后请联系信用办重新获取）"
+        body += "\n" + _link_lines(link, until)
     body += f"\n批次号：{batch.batch_id}"
     liaison = tuple(c.url for c in unit.contacts if c.role == "liaison")
     return delivery.Notice(
         key=feedback_notice_key(batch.batch_id), kind="feedback", recipient=unit.code,
         title=f"【问题数据反馈】{unit.name_zh} {item_zh}：{name}", body=body, targets=liaison,
         meta={"batch": batch.batch_id, "item": batch.item, "rows": out.rows, "accepted": out.accepted,
-              "rejected": out.rejected, "period": batch.received_date.isoformat(), "link_until": until})
+              "rejected": out.rejected, "period": batch.received_date.isoformat(), "link_until": until or None,
+              "workbook": feedback_key})

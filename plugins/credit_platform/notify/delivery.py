@@ -145,11 +145,12 @@ def deliver(s: Settings, notice: Notice, now: datetime | None = None) -> Deliver
 
 def retry_due(s: Settings, now: datetime | None = None,
               targets_for: Callable[[str], tuple[str, ...]] | None = None, recipient: str | None = None,
-              kind: str | None = None) -> list[DeliveryResult]:
+              kind: str | None = None, renew: Callable[[Notice], Notice] | None = None) -> list[DeliveryResult]:
     """Retry every failed notice whose backoff has passed (of one recipient / kind when given). Targets are not
     stored in clear, so they are resolved again for the recipient (`targets_for`, default: CP_NOTIFY_URLS or the
     outbox); a notice whose stored masked targets differ from the resolved ones is left for its own caller to
-    retry, never sent somewhere else."""
+    retry, never sent somewhere else. `renew` rewrites what ages in a stored notice (a download link) before it
+    is sent again; the notice stored is the one sent."""
     targets_for = targets_for or (lambda recipient: default_targets(s, recipient))
     with psycopg.connect(s.pg_dsn()) as conn:
         with conn.transaction():
@@ -165,8 +166,9 @@ def retry_due(s: Settings, now: datetime | None = None,
         if _apprise(targets)[1] != list(row["targets_masked"]):
             log.warning("notice %s: its targets are not the recipient's defaults; left for its sender", row["key"])
             continue
-        results.append(deliver(s, Notice(row["key"], row["kind"], row["recipient"], row["title"], row["body"],
-                                         targets, tuple(row["attachments"]), row["meta"]), now))
+        notice = Notice(row["key"], row["kind"], row["recipient"], row["title"], row["body"], targets,
+                        tuple(row["attachments"]), row["meta"])
+        results.append(deliver(s, renew(notice) if renew else notice, now))
     return results
 
 
