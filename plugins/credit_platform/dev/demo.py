@@ -141,6 +141,13 @@ def run(s: Settings) -> int:
     # the history first: its online-fill pulls would otherwise take today's entries into past months' batches
     heading("history: the two previous months replayed through the same ingestion code")
     print("  " + demo_history.replay(s).describe())
+    # the reports' hand-computed October (dev/report_scenario.py) before the warehouse build too: the
+    # warehouse's case months printed below and the reports' figures then read the same cases
+    from credit_platform.dev import report_scenario
+
+    scenario = report_scenario.feed(s, report_scenario.october_batches())
+    print(f"  and the reports' hand-computed scenario of 2026-09/10: {len(scenario)} batches"
+          " (dev/report_scenario.py)")
     api = services.source_api_up(s)  # stays up after the demo (`make down` stops it) for the API units' DAGs
     heading(f"source systems (stand-ins): API on {api.address} (pid {api.pid}), front-end DB {s.frontend_database}")
     fed = demo_data.feed(s, clock.today())

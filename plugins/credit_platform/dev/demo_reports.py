@@ -1,8 +1,8 @@
 """Demo stage: last month's reports for every credit office, produced by the reports_monthly DAG (as on the first
 working day of this month) and delivered to the local outbox; prints where they are and a few headline figures.
 
-A fresh demo only has today's data, so the stage first lands the hand-computed October 2026 history of
-dev/report_scenario.py (through the real gates; landing it again changes nothing)."""
+The demo lands the hand-computed October 2026 history of dev/report_scenario.py before its warehouse build
+(through the real gates; landing it again changes nothing)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ def run(s: Settings) -> bool:
     print("== monthly reports (reports_monthly DAG: last month, every credit office, delivered to the outbox)")
     today = clock.today()
     period = schedule.report_period(today)
-    report_scenario.feed(s, report_scenario.october_batches())
     # the obligations (完整率) as of the history just landed; the rest of the warehouse is the build's
     dbt_build.run(s, ["run", "--select", "fct_obligations"])
     first = schedule.first_working_day(today.year, today.month)
