@@ -8,23 +8,11 @@ loads are known at run time), which triggers the warehouse build.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from airflow.sdk import Asset, AssetAlias, dag, get_current_context, task
-from airflow.timetables.trigger import CronTriggerTimetable, MultipleCronTriggerTimetable
 
 from credit_platform.catalog.registry import CHANNEL_ZH, Unit, registry
-from credit_platform.clock import TZ_NAME
 from credit_platform.orchestration.assets import landing_asset
-from credit_platform.orchestration.defaults import dag_kwargs
-
-
-def _timetable(unit: Unit):
-    crons = sorted({c.schedule for c in unit.channels})
-    # run_immediately=0: a DAG unpaused between two ticks waits for the next one (never a missed one)
-    if len(crons) == 1:
-        return CronTriggerTimetable(crons[0], timezone=TZ_NAME, run_immediately=timedelta(0))
-    return MultipleCronTriggerTimetable(*crons, timezone=TZ_NAME, run_immediately=timedelta(0))
+from credit_platform.orchestration.defaults import cron_schedule, dag_kwargs
 
 
 def landing_alias(unit: Unit) -> AssetAlias:
@@ -40,7 +28,7 @@ def landing_assets(unit: Unit) -> list[Asset]:
 def build(unit: Unit):
     @dag(
         dag_id=f"ingest__{unit.code}",
-        schedule=_timetable(unit),
+        schedule=cron_schedule(*(c.schedule for c in unit.channels)),
         **dag_kwargs(),
         tags=["ingest", f"region:{unit.region}", *[f"channel:{c.channel}" for c in unit.channels]],
         doc_md=f"{unit.name_zh}（{unit.code}）：" + "、".join(CHANNEL_ZH[c.channel] for c in unit.channels)

@@ -9,18 +9,15 @@ what failed."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from airflow.sdk import dag, task
-from airflow.timetables.trigger import CronTriggerTimetable
 
 from credit_platform.orchestration.assets import MARTS_ASSET
-from credit_platform.orchestration.defaults import dag_kwargs
+from credit_platform.orchestration.defaults import cron_schedule, dag_kwargs
 
 
 @dag(
     dag_id="reports_monthly",
-    schedule=CronTriggerTimetable("0 9 1-12 * *", timezone="Asia/Shanghai", run_immediately=timedelta(0)),
+    schedule=cron_schedule("0 9 1-12 * *"),
     **dag_kwargs(),
     tags=["reports"],
     doc_md=__doc__,

@@ -7,17 +7,14 @@ engineers. A run for a past day (backfill, clear of an old run) sends nothing: `
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from airflow.sdk import dag, task
-from airflow.timetables.trigger import CronTriggerTimetable
 
-from credit_platform.orchestration.defaults import dag_kwargs, interval_day
+from credit_platform.orchestration.defaults import cron_schedule, dag_kwargs, interval_day
 
 
 @dag(
     dag_id="source_reminders",
-    schedule=CronTriggerTimetable("0 9 * * *", timezone="Asia/Shanghai", run_immediately=timedelta(0)),
+    schedule=cron_schedule("0 9 * * *"),
     **dag_kwargs(),
     tags=["reminders", "notify"],
     doc_md=__doc__,

@@ -38,12 +38,25 @@ DEFAULT_ARGS = {
 }
 
 
+def cron_schedule(*crons: str):
+    """The timetable of a DAG that runs on Beijing cron ticks. run_immediately=0: a DAG first started between two
+    ticks waits for the next one. Airflow's default runs the latest past tick at once when it lies within a tenth
+    of the period (2.4 h for a daily cron), and an ingest run then takes what a unit dropped for the next tick."""
+    from airflow.timetables.trigger import CronTriggerTimetable, MultipleCronTriggerTimetable
+
+    from credit_platform.clock import TZ_NAME
+
+    crons = tuple(sorted(set(crons)))
+    if len(crons) == 1:
+        return CronTriggerTimetable(crons[0], timezone=TZ_NAME, run_immediately=timedelta(0))
+    return MultipleCronTriggerTimetable(*crons, timezone=TZ_NAME, run_immediately=timedelta(0))
+
+
 def dag_kwargs(**overrides) -> dict:
     """What every DAG of the platform shares; a DAG file adds its id, schedule, tags and doc."""
     # No start_date: with one, Airflow (catchup off) runs the latest past interval as soon as a DAG is unpaused,
     # and that run takes whatever a unit had dropped for the next one. Without it the cron timetables wait
-    # for the next tick: run_immediately=timedelta(0) in every cron DAG (tests/test_dagbag.py), or a daily
-    # 09:00 DAG first started before 11:24 runs 09:00's tick at once. Past days: `airflow backfill`.
+    # for the next tick (cron_schedule; tests/test_dagbag.py). Past days: `airflow backfill`.
     return {"catchup": False, "max_active_runs": 1, "default_args": DEFAULT_ARGS, **overrides}
 
 
