@@ -134,14 +134,31 @@ def _reset(s) -> None:
     assert catalog()
 
 
+def _server_counters(s) -> dict[str, float]:
+    """The server's cumulative WAL and buffer counters: a build's delta says whether it wrote full-page images
+    (first touch of a page after a checkpoint) and how many pages it read from outside shared_buffers."""
+    import psycopg
+
+    with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
+        wal = conn.execute("select wal_records, wal_fpi, wal_bytes from pg_stat_wal").fetchone()
+        db = conn.execute("select blks_read, blks_hit from pg_stat_database where datname = current_database()"
+                          ).fetchone()
+        ckpt = conn.execute("select num_timed + num_requested from pg_stat_checkpointer").fetchone()
+    return {"wal_records": wal[0], "wal_fpi": wal[1], "wal_mb": float(wal[2]) / 2**20, "blks_read": db[0],
+            "blks_hit": db[1], "checkpoints": ckpt[0]}
+
+
 def _timed_build(s, full_refresh: bool, label: str) -> float:
     from credit_platform.warehouse import dbt_build
 
+    before = _server_counters(s)
     started = time.monotonic()
     out = dbt_build.build_warehouse(s, full_refresh=full_refresh)
     if not out.success:
         raise SystemExit(f"dbt build failed: {out.failed()[:10]}")
     seconds = time.monotonic() - started
+    after = _server_counters(s)
+    print(json.dumps({"build": label, "server": {k: round(after[k] - before[k], 1) for k in after}}), flush=True)
     NODE_SECONDS[label] = _node_timings(s, label, seconds)
     return seconds
 
@@ -185,6 +202,25 @@ def _floor(s, item) -> float:
         return seconds
 
 
+def _resume(s, item, templates, n: int, args) -> None:
+    """More days of increments on the database a previous run left (its largest history)."""
+    import psycopg
+
+    with psycopg.connect(s.pg_dsn()) as conn:
+        batches = conn.execute("select count(*) from landing.batches").fetchone()[0]
+        # the fact number is the decision number's digits (辽罚〔2026〕000000123号)
+        last_fact = conn.execute(f"select max(substr(cf_wsh, 9, 9)::bigint) from landing.{item.table}").fetchone()[0]
+    facts = int(n / (1 + args.copies))
+    inc_facts = int(args.increment / (1 + args.copies))
+    rng = random.Random(batches)
+    subjects = max(len(templates), facts // 3)
+    for day in range(args.days):
+        first = last_fact + 1 + day * inc_facts
+        _load(s, item, templates, range(first, first + inc_facts), args.copies, date.today(), 1,
+              f"R{batches:06d}x{day}", rng, subjects)
+        _timed_build(s, full_refresh=False, label=f"{n}_resumed_day{day + 1}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--history", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -192,6 +228,9 @@ def main() -> None:
     ap.add_argument("--copies", type=float, default=0.1, help="share of rows that repeat an earlier fact")
     ap.add_argument("--days", type=int, choices=(1, 2), default=2,
                     help="increments built one after the other on each history (day 2: caches as a daily build)")
+    ap.add_argument("--resume", action="store_true",
+                    help="no new history: build --days more increments on the history left by the last run of the"
+                         " largest --history (to compare changes to the incremental build without reloading)")
     args = ap.parse_args()
 
     sys.path.insert(0, str(HERE.parent / "plugins"))
@@ -205,6 +244,9 @@ def main() -> None:
     templates = _templates(2000)
     today = date.today()
     results = {}
+    if args.resume:
+        _resume(s, item, templates, max(args.history), args)
+        return
     for n in args.history:
         rng = random.Random(n)
         _reset(s)

@@ -210,14 +210,16 @@ def pg_ensure_role_and_db(s: Settings) -> None:
                     sql.Identifier(db), sql.Identifier(s.pg_user)))
 
 
-def postgres_down(s: Settings) -> bool:
+def postgres_down(s: Settings, mode: str = "fast") -> bool:
+    """Stop the server; mode "immediate" is a crash as far as the data is concerned (recovery on the next
+    start, unlogged tables emptied)."""
     data, _ = _pg_paths(s)
     pidfile = _run_dir(s) / "postgres.pid"
     pid = _read_pid(pidfile)
     if pid is None:
         pidfile.unlink(missing_ok=True)
         return False
-    subprocess.run([str(_pg_bin("pg_ctl")), "-D", str(data), "-m", "fast", "-w", "stop"],
+    subprocess.run([str(_pg_bin("pg_ctl")), "-D", str(data), "-m", mode, "-w", "stop"],
                    capture_output=True, text=True, **_as_pg_user())
     _stop_pid(pid)
     pidfile.unlink(missing_ok=True)

@@ -154,8 +154,10 @@ def build_warehouse(s: Settings, full_refresh: bool = False, select: list[str] |
     with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
         epoch = landing_epoch(conn)
         conn.execute("create schema if not exists intermediate")
-        conn.execute(f"create table if not exists {STATE_TABLE} (id boolean primary key check (id),"
+        # unlogged like the tables it describes: a crash empties both, and the next build is a full refresh
+        conn.execute(f"create unlogged table if not exists {STATE_TABLE} (id boolean primary key check (id),"
                      " landing_epoch text not null, built_at timestamptz not null default now())")
+        conn.execute(f"alter table {STATE_TABLE} set unlogged")
         conn.execute(f"alter table {STATE_TABLE} add column if not exists project_version text")
         conn.execute(f"alter table {STATE_TABLE} add column if not exists batches_built text")
         row = conn.execute(f"select landing_epoch, project_version, batches_built from {STATE_TABLE}").fetchone()
