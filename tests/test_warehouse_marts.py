@@ -87,7 +87,8 @@ def scenario(airflow_db):
     b["finance_v2"] = _land(s, "ln_finance", "administrative_penalty", [{**p, "CF_NR_FK": "1000"}], at(day, 12))
     # a company reported once with its USCC and 工商注册号, once with the registration number only
     firm = next(r for r in pens if r["CF_XDR_LB"] == "法人及非法人组织" and r is not p and r is not q)
-    reg_no = f"2101{time.time_ns() % 10**11:011d}"
+    # (15 digits whose "birth date" 9913xx is no date: an old ID number would be masked as one)
+    reg_no = f"2101009913{time.time_ns() % 10**5:05d}"
     paired = {**firm, "CF_XDR_GSZC": reg_no}
     only_reg = {**firm, "CF_WSH": firm["CF_WSH"].replace("号", "-2号"), "CF_XDR_SHXYM": None, "CF_XDR_GSZC": reg_no}
     # (the registration-number-only copy is built first: the pairing, landed after that build, links a fact the
@@ -363,3 +364,26 @@ def test_a_crash_empties_the_unlogged_warehouse_and_the_next_build_rebuilds_it(s
     assert out.success and out.full_refresh, out.failed()
     assert _fingerprints(c) == before
     assert c.execute(snapshot).fetchone()[0] == snap_before
+
+
+def test_fact_keys_are_unique_indexes(scenario):
+    """The keys of the large tables are unique indexes (a duplicate is refused as it is written), and
+    credit_unique_index fails when one is missing or is a plain index."""
+    c, s = scenario["conn"], scenario["s"]
+    out = dbt_build.run(s, ["test", "--select", "test_name:credit_unique_index"])
+    assert out.success and len([n for n, _ in out.results if n.startswith("test.")]) >= 20, out.results
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        c.execute("insert into intermediate.int_golden_keys select * from intermediate.int_golden_keys limit 1")
+    (name, ddl), = c.execute("select indexname, indexdef from pg_indexes where schemaname = 'intermediate'"
+                             " and tablename = 'int_golden_keys' and indexdef like 'CREATE UNIQUE%'").fetchall()
+    c.execute(f'drop index intermediate."{name}"')
+    try:
+        c.execute(ddl.replace("CREATE UNIQUE INDEX", "CREATE INDEX"))
+        out = dbt_build.run(s, ["test", "--select", "test_name:credit_unique_index"])
+        tests = [(node, status) for node, status in out.results if node.startswith("test.")]
+        assert [node for node, status in tests if status != "pass"] == [
+            node for node, _ in tests if "int_golden_keys" in node]
+        assert len([node for node, _ in out.results if "int_golden_keys" in node]) == 1
+    finally:
+        c.execute(f'drop index if exists intermediate."{name}"')
+        c.execute(ddl)

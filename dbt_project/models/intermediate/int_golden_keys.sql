@@ -5,7 +5,7 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
           pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
                     {{ credit_existing_touched_keys() }}{% endif %}",
-          indexes=[{'columns': ['item_code', 'natural_key_hash']}]) }}
+          indexes=[{'columns': ['item_code', 'natural_key_hash'], 'unique': True}]) }}
 with s as (
     select * from {{ ref('int_record_survivorship') }}
     {% if is_incremental() %}

@@ -6,7 +6,7 @@
 -- Incremental: the facts of int_subject_scope (touched, or whose codes a new pair concerns) are deleted (those
 -- an earlier build identified: with a previous subject) and identified again.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
-          indexes=[{'columns': ['item_code', 'natural_key_hash']}, {'columns': ['subject_key']},
+          indexes=[{'columns': ['item_code', 'natural_key_hash'], 'unique': True}, {'columns': ['subject_key']},
                    {'columns': ['subject_reg_no']}, {'columns': ['subject_org_code_norm']}],
           pre_hook=["{{ credit_prefer_hash_join() }}",
                     "{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in

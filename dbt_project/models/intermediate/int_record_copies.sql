@@ -7,7 +7,8 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
           pre_hook="{% if is_incremental() %}delete from {{ this }} where batch_id in
                     (select batch_id from {{ ref('int_build_batches') }}){% endif %}",
-          indexes=[{'columns': ['batch_id']}, {'columns': ['item_code', 'natural_key_hash']}]) }}
+          indexes=[{'columns': ['batch_id', 'row_no'], 'unique': True},
+                   {'columns': ['item_code', 'natural_key_hash']}]) }}
 {% for item in catalog_items() %}
 select
     item_code, natural_key_hash, batch_id, row_no, unit_code, channel, received_at, on_time,

@@ -9,7 +9,8 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
           pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
                     {{ credit_existing_touched_keys() }}{% endif %}",
-          indexes=[{'columns': ['item_code', 'natural_key_hash']}]) }}
+          indexes=[{'columns': ['item_code', 'natural_key_hash']},
+                   {'columns': ['batch_id', 'row_no'], 'unique': True}]) }}
 -- Incremental: every copy of a fact the build's batches touch is ranked again (its rows deleted first, by the
 -- fact: dbt's delete+insert on the copy's four columns nests loops over 10M rows). The copies are the build's
 -- batches and, for the facts an earlier build has, their earlier copies.

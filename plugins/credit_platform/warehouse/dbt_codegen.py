@@ -207,7 +207,7 @@ def item_mart_sql(item: Item) -> str:
             "-- Incremental: the facts the build's batches touch are replaced (macros/golden_record.sql).\n"
             "-- depends_on: {{ ref('int_touched_keys') }}\n"
             "{{ config(materialized='incremental', incremental_strategy='credit_golden',"
-            " on_schema_change='append_new_columns', indexes=[{'columns': ['natural_key_hash']}],"
+            " on_schema_change='append_new_columns', indexes=[{'columns': ['natural_key_hash'], 'unique': True}],"
             " pre_hook='{{ credit_prefer_hash_join() }}') }}\n"
             f"{{{{ golden_record('{item.code}', {[c.name for c in _value_columns(item)]!r}) }}}}\n")
 
@@ -218,7 +218,7 @@ def item_marts_yaml(cat: Catalog) -> str:
         columns = [{"name": "natural_key_hash", "data_type": "text",
                     "description": "hash of the natural key (" + "、".join(item.names[k] for k in item.natural_key)
                                    + ")",
-                    "constraints": [{"type": "not_null"}], "data_tests": ["unique"]}]
+                    "constraints": [{"type": "not_null"}]}]
         for c in _value_columns(item):
             entry = {"name": c.name, "data_type": _typed(c),
                      "description": f"{c.field.name}（{c.field.code}）"
@@ -235,7 +235,9 @@ def item_marts_yaml(cat: Catalog) -> str:
             "name": f"fct_{item.code}",
             "description": f"{item.name_zh}: one golden record per natural key across every copy reported.",
             "config": {"contract": {"enforced": True}},
-            "data_tests": [{"credit_copies_add_up": {"arguments": {"item_code": item.code}}}],
+            # (natural_key_hash has a unique index: tests/generic/credit_unique_index.sql)
+            "data_tests": [{"credit_unique_index": {"arguments": {"columns": ["natural_key_hash"]}}},
+                           {"credit_copies_add_up": {"arguments": {"item_code": item.code}}}],
             "columns": columns,
         })
     return _dump({"version": 2, "models": models})

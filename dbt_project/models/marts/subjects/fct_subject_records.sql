@@ -5,7 +5,7 @@
 -- staleness changed (fct_utility_bill_owner is built whole: a later bill makes an earlier one stale) are
 -- deleted and linked again.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
-          indexes=[{'columns': ['item_code', 'natural_key_hash']}, {'columns': ['subject_key']}],
+          indexes=[{'columns': ['item_code', 'natural_key_hash'], 'unique': True}, {'columns': ['subject_key']}],
           pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
                     (select item_code, natural_key_hash from {{ ref('int_subject_scope') }}
                      where previous_subject_key is not null
