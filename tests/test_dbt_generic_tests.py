@@ -35,14 +35,16 @@ def landing(settings):
         conn.execute("drop schema landing cascade")
 
 
-def _uscc_test_status(s, conn, uscc: str) -> str:
+def _uscc_test_status(s, conn, uscc: str, column: str = "cf_xdr_shxym") -> str:
     conn.execute("delete from landing.administrative_penalty")
+    codes = {"cf_cfjgdm": GOOD, column: uscc}  # (the authority's code well-formed unless it is the one tested)
     conn.execute(
         "insert into landing.administrative_penalty (batch_id, row_no, unit_code, channel, received_at,"
-        " natural_key_hash, cf_xdr_mc, cf_xdr_shxym) values ('b1', 1, 'ln_amr', 'batch_file', now(), 'k', '某公司', %s)",
-        (uscc,))
+        f" natural_key_hash, cf_xdr_mc, {', '.join(codes)}) values ('b1', 1, 'ln_amr', 'batch_file', now(), 'k',"
+        f" '某公司', {', '.join(['%s'] * len(codes))})", list(codes.values()))
     out = dbt_build.run(s, ["test", "--select", "source:landing.administrative_penalty,test_name:credit_valid_uscc"])
-    (status,) = [st for node, st in out.results if "cf_xdr_shxym" in node]
+    # one test for every USCC column of the table (one scan)
+    (status,) = [st for node, st in out.results if node.startswith("test.")]
     return status
 
 
@@ -51,6 +53,10 @@ def test_credit_valid_uscc_checks_the_mod_31_check_digit(landing, settings):
     assert _uscc_test_status(settings, landing, GOOD) == "pass"
     assert _uscc_test_status(settings, landing, WRONG) == "fail"
     assert _uscc_test_status(settings, landing, "91210102MA0XXXXXIO") == "fail"  # letters outside the set
+    # the same test checks the table's other USCC columns: the deciding authority's, the data source's
+    assert _uscc_test_status(settings, landing, WRONG, column="cf_cfjgdm") == "fail"
+    assert _uscc_test_status(settings, landing, WRONG, column="cf_sjlydm") == "fail"
+    assert _uscc_test_status(settings, landing, GOOD, column="cf_sjlydm") == "pass"
 
 
 def test_generic_tests_are_not_macros_any_more():
