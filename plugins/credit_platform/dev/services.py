@@ -215,7 +215,8 @@ def postgres_down(s: Settings, mode: str = "fast") -> bool:
     start, unlogged tables emptied)."""
     data, _ = _pg_paths(s)
     pidfile = _run_dir(s) / "postgres.pid"
-    pid = _read_pid(pidfile)
+    # (the server's own pid file when ours is gone: a run directory cleared while the server kept running)
+    pid = _read_pid(pidfile) or _read_pid(data / "postmaster.pid")
     if pid is None:
         pidfile.unlink(missing_ok=True)
         return False
