@@ -89,8 +89,10 @@ def scenario(airflow_db):
     firm = next(r for r in pens if r["CF_XDR_LB"] == "法人及非法人组织" and r is not p and r is not q)
     # (15 digits whose "birth date" 9913xx is no date: an old ID number would be masked as one)
     reg_no = f"2101009913{time.time_ns() % 10**5:05d}"
-    paired = {**firm, "CF_XDR_GSZC": reg_no}
-    only_reg = {**firm, "CF_WSH": firm["CF_WSH"].replace("号", "-2号"), "CF_XDR_SHXYM": None, "CF_XDR_GSZC": reg_no}
+    # the first penalty's publicity ended on its decision day (no longer active), the second's lasts a year more
+    paired = {**firm, "CF_XDR_GSZC": reg_no, "CF_GSJZQ": firm["CF_JDRQ"]}
+    only_reg = {**firm, "CF_WSH": firm["CF_WSH"].replace("号", "-2号"), "CF_XDR_SHXYM": None, "CF_XDR_GSZC": reg_no,
+                "CF_GSJZQ": None, "CF_YXQ": (TODAY + timedelta(days=400)).isoformat()}
     # (the registration-number-only copy is built first: the pairing, landed after that build, links a fact the
     # incremental build does not otherwise touch, and the subject R:<reg_no> of the first build disappears)
     _land(s, "ln_amr", "administrative_penalty", [only_reg], at(day, 13))
@@ -202,6 +204,10 @@ def test_subjects_linked_and_stale_bills_not_attributed(scenario):
     (profile,) = _rows(c, "select records_total, records_by_item from marts.mart_credit_profile where subject_key = %s",
                        "U:" + firm["CF_XDR_SHXYM"])
     assert profile == (2, {"administrative_penalty": 2}), "two penalties; X's two stale bills are not attributed"
+    # active: 公示截止期 if given, else 处罚有效期, not passed; the profile changes the day after the last one ends
+    (active,) = _rows(c, "select active_penalties, next_change_on from marts.mart_credit_profile"
+                         " where subject_key = %s", "U:" + firm["CF_XDR_SHXYM"])
+    assert active == (1, TODAY + timedelta(days=401))
     (bridge,) = _rows(c, "select count(*) filter (where is_attributed), count(*) from marts.fct_subject_records"
                          " where subject_key = %s", "U:" + firm["CF_XDR_SHXYM"])
     assert bridge == (2, 4)

@@ -80,9 +80,15 @@ select
     w.subject_name,
     w.subject_category,
     w.region_code,
+    w.active_until,
     w.received_at,
     w.subject_reg_no,
     replace(w.subject_org_code, '-', '') as subject_org_code_norm
 from winners w
 left join reg_pairs r on r.code = w.subject_reg_no
 left join org_pairs o on o.code = replace(w.subject_org_code, '-', '')
+{% if not is_incremental() %}
+-- a subject's records on the same pages: a daily build re-reads every record of the subjects it touches
+-- (dim_subject), a few percent of the subjects but, in arrival order, most of the pages
+order by subject_key
+{% endif %}

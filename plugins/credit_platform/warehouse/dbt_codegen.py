@@ -92,6 +92,10 @@ LEDGER_SOURCES = [
      "columns": [{"name": "day", "data_tests": ["unique", "not_null"]}]},
 ]
 
+# The roles of active_until, first given first (an item with neither: null, never expires).
+ACTIVE_UNTIL_ROLES = ("publicity_until", "valid_until")
+ACTIVE_UNTIL = "|".join(ACTIVE_UNTIL_ROLES)
+
 # Columns every staging model has under the same name, whatever the item calls them (from the field roles).
 # (name, type, role, description); role None = computed.
 STANDARD_COLUMNS: list[tuple[str, str, str | None, str]] = [
@@ -106,6 +110,10 @@ STANDARD_COLUMNS: list[tuple[str, str, str | None, str]] = [
     ("subject_person_masked", "text", "person_id", "自然人证件号码脱敏 (role person_id)"),
     ("authority_uscc", "text", "authority_uscc", "决定机关统一社会信用代码 (role authority_uscc)"),
     ("region_code", "text", "region_code", "区划代码 (role region_code)"),
+    # a credit profile counts the record as active until this day; narrow, so the profile reads it from the
+    # subject bridge instead of probing each item's wide fact table
+    ("active_until", "date", ACTIVE_UNTIL, "公示截止期, else 有效期: active in the credit profile until this day"
+                                          " (roles publicity_until, valid_until)"),
 ]
 PROVENANCE = ["batch_id", "row_no", "unit_code", "channel", "received_at", "natural_key_hash", "on_time"]
 PROVENANCE_TYPES = {"batch_id": "text", "row_no": "integer", "unit_code": "text", "channel": "text",
@@ -131,14 +139,14 @@ def _typed(col: Column) -> str:
     return {"date": "date", "numeric(18, 6)": "numeric(18, 6)"}.get(col.sql_type, "text")
 
 
-def _role_expr(item: Item, role: str, name: str) -> str:
-    f = item.by_role(role)
-    if f is None:
-        return f"null::{'date' if name == 'decision_date' else 'text'}"
-    base = f.code.lower()
-    if f.personal_id:
-        return f"{base}_{'hash' if name.endswith('_hash') else 'masked'}"
-    return f"{base}::date" if name == "decision_date" else f"{base}::text"
+def _role_expr(item: Item, role: str, name: str, sql_type: str) -> str:
+    fields = [f for f in (item.by_role(r) for r in role.split("|")) if f is not None]
+    if not fields:
+        return f"null::{sql_type}"
+    if fields[0].personal_id:
+        return f"{fields[0].code.lower()}_{'hash' if name.endswith('_hash') else 'masked'}"
+    typed = [f"{f.code.lower()}::{sql_type}" for f in fields]
+    return typed[0] if len(typed) == 1 else f"coalesce({', '.join(typed)})"
 
 
 def conflict_columns(item: Item) -> list[str]:
@@ -159,7 +167,7 @@ def staging_sql(item: Item) -> str:
     cols = [f"'{item.code}'::text as item_code", *PROVENANCE]
     cols.append("(received_at at time zone 'Asia/Shanghai')::date as received_date")
     cols += [f"{c.name}::{_typed(c)} as {c.name}" for c in _value_columns(item)]
-    cols += [f"{_role_expr(item, role, name)} as {name}" for name, _t, role, _d in STANDARD_COLUMNS]
+    cols += [f"{_role_expr(item, role, name, t)} as {name}" for name, t, role, _d in STANDARD_COLUMNS]
     content = ", ".join(c.name for c in _value_columns(item) if c.kind != "masked")
     cols.append(f"md5(row({content})::text) as record_hash")
     cols.append(f"md5(row({', '.join(conflict_columns(item))})::text) as compared_hash")

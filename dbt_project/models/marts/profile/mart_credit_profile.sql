@@ -8,8 +8,13 @@
           pre_hook="{% if is_incremental() %}delete from {{ this }} where subject_key
                     {{ credit_in_keys('select subject_key from ' ~ ref('int_profile_scope')) }}{% endif %}") }}
 {% set in_scope = ("in (select subject_key from " ~ ref('int_profile_scope') ~ ")") if is_incremental() else none %}
+{# the subject-keyed tables as an index scan over the scope's sorted keys: `in` would hash-join a scan of the
+   whole history #}
+{% set in_scope_keys = credit_in_keys('select subject_key from ' ~ ref('int_profile_scope')) %}
 with recs as (
-    select * from {{ ref('fct_subject_records') }} where is_attributed {% if in_scope %}and subject_key {{ in_scope }}{% endif %}
+    select subject_key, item_code, category, active_until
+    from {{ ref('fct_subject_records') }}
+    where is_attributed {% if in_scope %}and subject_key {{ in_scope_keys }}{% endif %}
 ),
 
 by_category as (
@@ -40,12 +45,12 @@ severe as (
     group by 1
 ),
 
+-- active_until: the penalty's 公示截止期, else its 有效期 (the subject bridge carries it)
 penalties as (
-    select s.subject_key, count(*)::integer as active_penalties,
-           min(coalesce(p.cf_gsjzq, p.cf_yxq)) + 1 as penalty_change_on  -- the day one stops being active
-    from {{ ref('fct_administrative_penalty') }} p
-    join recs s on s.item_code = 'administrative_penalty' and s.natural_key_hash = p.natural_key_hash
-    where coalesce(p.cf_gsjzq, p.cf_yxq) is null or coalesce(p.cf_gsjzq, p.cf_yxq) >= current_date
+    select subject_key, count(*)::integer as active_penalties,
+           min(active_until) + 1 as penalty_change_on  -- the day one stops being active
+    from recs
+    where item_code = 'administrative_penalty' and (active_until is null or active_until >= current_date)
     group by 1
 ),
 
@@ -86,4 +91,4 @@ left join by_category c on c.subject_key = d.subject_key
 left join severe sv on sv.subject_key = d.subject_key
 left join penalties p on p.subject_key = d.subject_key
 left join gov_cases g on g.subject_key = d.subject_key
-{% if in_scope %}where d.subject_key {{ in_scope }}{% endif %}
+{% if in_scope %}where d.subject_key {{ in_scope_keys }}{% endif %}

@@ -31,6 +31,7 @@ select
     s.link_method,
     i.category,
     coalesce(not u.is_stale, true) as is_attributed,
+    s.active_until,
     s.received_at as winning_received_at
 from {{ ref('int_golden_subjects') }} s
 join {{ ref('dim_catalog_item') }} i on i.item_code = s.item_code
@@ -38,4 +39,7 @@ left join {{ ref('fct_utility_bill_owner') }} u
   on s.item_code = 'utility_payment' and u.natural_key_hash = s.natural_key_hash
 {% if is_incremental() %}
 where (s.item_code, s.natural_key_hash) in (select item_code, natural_key_hash from scope)
+{% else %}
+-- a subject's records on the same pages: the credit profile re-reads every record of the subjects it touches
+order by s.subject_key
 {% endif %}
