@@ -23,6 +23,16 @@ def test_stale_detection_sees_an_edit(tmp_path):
     assert dbt_codegen.stale_files(project_dir=tmp_path) == [f"{tmp_path.name}/models/staging/landing/_landing__sources.yml"]
 
 
+def test_active_until_comes_from_the_roles_publicity_until_then_valid_until():
+    cat = catalog()
+    penalty = cat.item("administrative_penalty")
+    assert "coalesce(cf_gsjzq::date, cf_yxq::date) as active_until" in dbt_codegen.staging_sql(penalty)
+    # one role alone is that field; an item with neither never expires
+    only_valid = penalty.model_copy(update={"fields": [f for f in penalty.fields if f.role != "publicity_until"]})
+    assert "cf_yxq::date as active_until" in dbt_codegen.staging_sql(only_valid)
+    assert "null::date as active_until" in dbt_codegen.staging_sql(cat.item("administrative_license"))
+
+
 def test_generated_sources_have_no_yaml_anchors_or_aliases():
     import yaml
 

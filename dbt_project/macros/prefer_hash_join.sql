@@ -5,3 +5,11 @@
 {% macro credit_prefer_hash_join() -%}
     set local enable_mergejoin = off
 {%- endmacro %}
+
+{# Pre-hook of the models that filter a table of the whole history by a day's keys (`credit_in_keys`) and then
+   join what they found: PostgreSQL cannot see how many keys the array holds, expects ten rows and would nest
+   loops over the day's 100k (a build stalled on such a loop in fct_subject_records). `set local`: this model's
+   transaction only. #}
+{% macro credit_no_nested_loops() -%}
+    set local enable_nestloop = off
+{%- endmacro %}

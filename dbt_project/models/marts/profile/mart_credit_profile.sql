@@ -5,11 +5,13 @@
 -- Incremental: the subjects of int_profile_scope are deleted and profiled again.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
           indexes=[{'columns': ['subject_key']}, {'columns': ['next_change_on']}],
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where subject_key
-                    {{ credit_in_keys('select subject_key from ' ~ ref('int_profile_scope')) }}{% endif %}") }}
+          pre_hook=["{{ credit_no_nested_loops() }}",
+                    "{% if is_incremental() %}delete from {{ this }} where subject_key
+                    {{ credit_in_keys('select subject_key from ' ~ ref('int_profile_scope')) }}{% endif %}"]) }}
 {% set in_scope = ("in (select subject_key from " ~ ref('int_profile_scope') ~ ")") if is_incremental() else none %}
 {# the subject-keyed tables as an index scan over the scope's sorted keys: `in` would hash-join a scan of the
-   whole history #}
+   whole history (the planner expects ten rows from the array: credit_no_nested_loops keeps it from looping over
+   the day's 100k subjects for each of them) #}
 {% set in_scope_keys = credit_in_keys('select subject_key from ' ~ ref('int_profile_scope')) %}
 with recs as (
     select subject_key, item_code, category, active_until
