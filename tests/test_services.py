@@ -80,9 +80,20 @@ def test_a_taken_postgres_port_gives_a_clear_message(settings, tmp_path):
             services.postgres_up(other)
 
 
+def test_the_local_server_fits_the_memory_settings_to_a_smaller_machine():
+    infra = dict(services.server_settings())
+    assert infra["shared_buffers"] == "12GB"  # sized for the 24 GiB reference server
+    assert dict(services.local_server_settings(ram_bytes=24 * 2**30)) == infra
+    small = dict(services.local_server_settings(ram_bytes=8 * 2**30))
+    assert small["shared_buffers"] == "4915MB"
+    assert {k: v for k, v in small.items() if k != "shared_buffers"} == \
+        {k: v for k, v in infra.items() if k != "shared_buffers"}
+
+
 def test_the_local_server_runs_with_the_warehouse_settings_of_infra(settings):
-    """infra/postgres/warehouse.conf is the one home of the server settings: the local server gets each one."""
-    expected = services.server_settings()
+    """infra/postgres/warehouse.conf is the one home of the server settings: the local server gets each one
+    (the memory ones fitted to this machine)."""
+    expected = services.local_server_settings()
     assert dict(expected).keys() >= {"work_mem", "max_wal_size", "jit"}
     services.postgres_up(settings)
     with services.pg_superuser_conn(settings) as conn:

@@ -157,7 +157,7 @@ def postgres_up(s: Settings) -> ServiceStatus:
         pwfile.unlink()
     _pg_own(data.parent)
     # Unix socket inside the data dir keeps the server private; TCP only on the configured loopback address.
-    opts = f"-h {s.pg_host} -p {s.pg_port} -k {data}" + "".join(f" -c {k}={v}" for k, v in server_settings())
+    opts = f"-h {s.pg_host} -p {s.pg_port} -k {data}" + "".join(f" -c {k}={v}" for k, v in local_server_settings())
     proc = subprocess.run(
         [str(_pg_bin("pg_ctl")), "-D", str(data), "-l", str(log), "-o", opts, "-w", "-t", "30", "start"],
         capture_output=True, text=True, **kwargs,
@@ -186,6 +186,29 @@ def server_settings(path: Path = SERVER_SETTINGS) -> list[tuple[str, str]]:
             key, _, value = line.partition("=")
             pairs.append((key.strip(), value.strip().strip("'")))
     return pairs
+
+
+_UNITS = {"kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
+
+
+def _bytes(value: str) -> int:
+    number = value.rstrip("kMGTB")
+    return int(number) * _UNITS.get(value[len(number):], 1)
+
+
+def local_server_settings(ram_bytes: int | None = None) -> list[tuple[str, str]]:
+    """The settings of infra for the local server, shared_buffers fitted to this machine: warehouse.conf is sized
+    for a server of 24 GiB that runs nothing else; a laptop running Airflow and dbt beside it would not start a
+    server with 12GB of shared memory (here at most 60% of RAM). effective_cache_size only informs the planner."""
+    if ram_bytes is None:
+        ram_bytes = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    caps = {"shared_buffers": ram_bytes * 6 // 10}
+    out = []
+    for key, value in server_settings():
+        if key in caps and _bytes(value) > caps[key]:
+            value = f"{caps[key] // 2**20}MB"
+        out.append((key, value))
+    return out
 
 
 def pg_superuser_conn(s: Settings, database: str = "postgres"):
