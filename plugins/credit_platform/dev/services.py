@@ -192,8 +192,9 @@ _UNITS = {"kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
 
 
 def _bytes(value: str) -> int:
+    """A memory setting in bytes; without a unit PostgreSQL counts shared_buffers in 8 kB pages."""
     number = value.rstrip("kMGTB")
-    return int(number) * _UNITS.get(value[len(number):], 1)
+    return int(number) * _UNITS.get(value[len(number):], 8192)
 
 
 def local_server_settings(ram_bytes: int | None = None) -> list[tuple[str, str]]:
