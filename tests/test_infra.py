@@ -55,3 +55,5 @@ def test_compose_postgres_includes_the_warehouse_settings():
     assert mounts["./postgres/warehouse.conf"] == "/etc/postgresql/warehouse.conf"
     init = (INFRA / "postgres" / "init-databases.sh").read_text()
     assert "include '/etc/postgresql/warehouse.conf'" in init
+    # the host is shared with Airflow and MinIO: shared_buffers below the dedicated server's, overridable
+    assert postgres["command"] == ["postgres", "-c", "shared_buffers=${CP_PG_SHARED_BUFFERS:-4GB}"]

@@ -87,6 +87,7 @@ def test_the_local_server_fits_the_memory_settings_to_a_smaller_machine():
     small = dict(services.local_server_settings(ram_bytes=8 * 2**30))
     assert small["shared_buffers"] == "4915MB"
     assert services._bytes("12GB") == services._bytes("1572864") == 12 * 2**30  # (no unit: 8 kB pages)
+    assert (services._bytes("1.5GB"), services._bytes("1024B"), services._bytes("lots")) == (3 * 2**29, 1024, None)
     assert {k: v for k, v in small.items() if k != "shared_buffers"} == \
         {k: v for k, v in infra.items() if k != "shared_buffers"}
 

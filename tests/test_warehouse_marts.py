@@ -90,7 +90,8 @@ def scenario(airflow_db):
     # (15 digits whose "birth date" 9913xx is no date: an old ID number would be masked as one)
     reg_no = f"2101009913{time.time_ns() % 10**5:05d}"
     # the first penalty's publicity ended on its decision day (no longer active), the second's lasts a year more
-    paired = {**firm, "CF_XDR_GSZC": reg_no, "CF_GSJZQ": firm["CF_JDRQ"]}
+    paired = {**firm, "CF_XDR_GSZC": reg_no, "CF_GSJZQ": firm["CF_JDRQ"],
+              "CF_YXQ": (TODAY + timedelta(days=400)).isoformat()}  # (公示截止期 first: the validity does not count)
     only_reg = {**firm, "CF_WSH": firm["CF_WSH"].replace("号", "-2号"), "CF_XDR_SHXYM": None, "CF_XDR_GSZC": reg_no,
                 "CF_GSJZQ": None, "CF_YXQ": (TODAY + timedelta(days=400)).isoformat()}
     # (the registration-number-only copy is built first: the pairing, landed after that build, links a fact the

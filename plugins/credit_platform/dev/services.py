@@ -10,6 +10,7 @@ reused.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -188,13 +189,25 @@ def server_settings(path: Path = SERVER_SETTINGS) -> list[tuple[str, str]]:
     return pairs
 
 
-_UNITS = {"kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
+_UNITS = {"B": 1, "kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
+_MEMORY = re.compile(r"(\d+(?:\.\d+)?)\s*(B|kB|MB|GB|TB)?")
 
 
-def _bytes(value: str) -> int:
-    """A memory setting in bytes; without a unit PostgreSQL counts shared_buffers in 8 kB pages."""
-    number = value.rstrip("kMGTB")
-    return int(number) * _UNITS.get(value[len(number):], 8192)
+def _bytes(value: str) -> int | None:
+    """A memory setting in bytes (None if unreadable: left as it is); without a unit PostgreSQL counts
+    shared_buffers in 8 kB pages."""
+    m = _MEMORY.fullmatch(value.strip())
+    return None if m is None else int(float(m.group(1)) * _UNITS.get(m.group(2) or "", 8192))
+
+
+def _machine_ram() -> int:
+    """Physical RAM, or the container's memory limit (cgroup v2) when it is lower."""
+    ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return ram
+    return min(ram, int(limit)) if limit.isdigit() else ram
 
 
 def local_server_settings(ram_bytes: int | None = None) -> list[tuple[str, str]]:
@@ -202,11 +215,11 @@ def local_server_settings(ram_bytes: int | None = None) -> list[tuple[str, str]]
     for a server of 24 GiB that runs nothing else; a laptop running Airflow and dbt beside it would not start a
     server with 12GB of shared memory (here at most 60% of RAM). effective_cache_size only informs the planner."""
     if ram_bytes is None:
-        ram_bytes = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        ram_bytes = _machine_ram()
     caps = {"shared_buffers": ram_bytes * 6 // 10}
     out = []
     for key, value in server_settings():
-        if key in caps and _bytes(value) > caps[key]:
+        if key in caps and (_bytes(value) or 0) > caps[key]:
             value = f"{caps[key] // 2**20}MB"
         out.append((key, value))
     return out
