@@ -92,13 +92,14 @@ LEDGER_SOURCES = [
      "columns": [{"name": "day", "data_tests": ["unique", "not_null"]}]},
 ]
 
-# The roles of active_until, first given first (an item with neither: null, never expires).
+# The roles of active_until, the first one an item has first (an item with neither: null, never expires).
 ACTIVE_UNTIL_ROLES = ("publicity_until", "valid_until")
 ACTIVE_UNTIL = "|".join(ACTIVE_UNTIL_ROLES)
 
 # Columns every staging model has under the same name, whatever the item calls them (from the field roles).
-# (name, type, role, description); role None = computed.
-STANDARD_COLUMNS: list[tuple[str, str, str | None, str]] = [
+# (name, type, roles, description); roles joined by "|": the first field an item has of them, coalesced with the
+# next ones (active_until); an item with none has null.
+STANDARD_COLUMNS: list[tuple[str, str, str, str]] = [
     ("decision_date", "date", "decision_date", "决定/认定/列入日期 (role decision_date)"),
     ("document_no", "text", "document_no", "文书号/案号 (role document_no)"),
     ("subject_name", "text", "subject_name", "主体名称 (role subject_name)"),
