@@ -28,7 +28,7 @@ from credit_platform.ingest.staged_zone import (
     write_feedback,
 )
 from credit_platform.landing import ledger as landing_ledger
-from credit_platform.notify import delivery
+from credit_platform.notify import delivery, render
 from credit_platform.settings import Settings
 from credit_platform.standards.pii import redact_ids
 
@@ -152,7 +152,7 @@ _LINK_LINES = re.compile(r"问题数据清单：\S+\n（下载链接有效期至
 
 
 def _link_lines(link: str, until: str) -> str:
-    return f"问题数据清单：{link}\n（下载链接有效期至{until}（北京时间），过期后请联系信用办重新获取）"
+    return str(render.environment().get_template("feedback/_link.j2").module.link_lines(link, until))
 
 
 def _presigned_link(s: Settings, workbook_key: str, now: datetime) -> tuple[str, str]:
@@ -181,30 +181,17 @@ def feedback_notice(s: Settings, batch: LandedBatch, out: GateOutcome, feedback_
     name, when = source_name(batch), received_text(batch)
     now = now or datetime.now(UTC)
     link, until = _presigned_link(s, feedback_key, now) if feedback_key else ("", "")
-    head = f"贵单位于{when}通过{CHANNEL_ZH[batch.channel]}报送的{item_zh}（{name}）"
-    if out.batch_error:
-        body = (f"{head}未能读取，未入库任何记录。\n原因：{out.batch_error['message_zh']}\n"
-                "请修正后重新报送整个文件。")
-    elif not out.rows:
-        body = f"{head}只有表头，没有数据行，未入库任何记录。如确有数据，请重新导出后报送。"
-    elif not out.rejected:
-        body = f"{head}共{out.rows}条，已全部入库。"
-    else:
-        dups = out.duplicates.get_column("row").n_unique() if out.duplicates.height else 0
-        to_fix = out.rejected - dups
-        body = (f"{head}共{out.rows}条，已入库{out.accepted}条，未通过校验{out.rejected}条"
-                + (f"（其中{dups}条为同一文件内的重复记录，已登记，无需处理）" if dups else "") + "。\n"
-                + (f"请打开问题数据清单，在“待修改记录”工作表中按“问题说明”修改这{to_fix}条记录，保留“记录编号”列，"
-                   "修改后将清单原样重新报送。" if to_fix else "无需修改或重新报送。"))
-    if out.warnings:  # gate 0's notes (columns ignored…): nothing the unit sent is dropped without a word
-        body += "\n提示：" + "；".join(redact_ids(w) for w in out.warnings) + "。"
-    if link:
-        body += "\n" + _link_lines(link, until)
-    body += f"\n批次号：{batch.batch_id}"
+    dups = out.duplicates.get_column("row").n_unique() if out.duplicates.height else 0
+    title, body = render.render(
+        "feedback/batch.notice.j2", unit_name=unit.name_zh, item_zh=item_zh, source_name=name, when=when,
+        channel_zh=CHANNEL_ZH[batch.channel], batch_error=(out.batch_error or {}).get("message_zh"),
+        rows=out.rows, accepted=out.accepted, rejected=out.rejected, duplicates=dups, to_fix=out.rejected - dups,
+        # gate 0's notes (columns ignored…): nothing the unit sent is dropped without a word
+        warnings=[redact_ids(w) for w in out.warnings], link=link, until=until, batch_id=batch.batch_id)
     liaison = tuple(c.url for c in unit.contacts if c.role == "liaison")
     return delivery.Notice(
         key=feedback_notice_key(batch.batch_id), kind="feedback", recipient=unit.code,
-        title=f"【问题数据反馈】{unit.name_zh} {item_zh}：{name}", body=body, targets=liaison,
+        title=title, body=body, targets=liaison,
         meta={"batch": batch.batch_id, "item": batch.item, "rows": out.rows, "accepted": out.accepted,
               "rejected": out.rejected, "period": batch.received_date.isoformat(), "link_until": until or None,
               "workbook": feedback_key})
