@@ -6,7 +6,6 @@ import re
 
 import yaml
 
-from credit_platform.dev import services
 from credit_platform.dev.airflow_env import connection_uris
 from credit_platform.settings import ENV_VARS, REPO_ROOT, Settings
 
@@ -58,9 +57,3 @@ def test_compose_postgres_includes_the_warehouse_settings():
     assert "include '/etc/postgresql/warehouse.conf'" in init
     # the host is shared with Airflow and MinIO: shared_buffers below the dedicated server's, overridable
     assert postgres["command"] == ["postgres", "-c", "shared_buffers=${CP_PG_SHARED_BUFFERS:-4GB}"]
-
-
-def test_the_production_init_script_creates_the_databases_like_the_local_server():
-    init = (INFRA / "postgres" / "init-databases.sh").read_text()
-    for db in ("credit_warehouse", "credit_frontend"):
-        assert f"create database {db} owner credit {services.WAREHOUSE_LOCALE_SQL};" in init

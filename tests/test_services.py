@@ -101,21 +101,3 @@ def test_the_local_server_runs_with_the_warehouse_settings_of_infra(settings):
     with services.pg_superuser_conn(settings) as conn:
         for name, value in expected:
             assert conn.execute("select current_setting(%s)", (name,)).fetchone()[0] == value, name
-
-
-def test_the_warehouse_database_orders_text_by_code_point_with_the_builtin_provider(settings):
-    """The builtin provider compares text with memcmp (three times faster on the hash keys than libc's strcoll)
-    and in code point order, the order libc's C.UTF-8 gave before: names and codes sort as they did."""
-    services.postgres_up(settings)
-    with services.pg_superuser_conn(settings) as conn:
-        row = conn.execute("select datlocprovider, datlocale from pg_database where datname = %s",
-                           (settings.pg_database,)).fetchone()
-    assert row == ("b", "C.UTF-8")
-    words = ["沈阳市", "Zeta", "alpha", "大连市", "91210100", "ÄBC", "辽宁省", "abc", "é"]
-    with services.pg_superuser_conn(settings, settings.pg_database) as conn:
-        ordered = [r[0] for r in conn.execute(
-            "select w from unnest(%s::text[]) w order by w", (words,)).fetchall()]
-        # Unicode-aware upper() and character classes remain (libc's C locale would lose them)
-        assert conn.execute("select upper('äb'), 'é' ~ '^\\w$'").fetchone() == ("ÄB", True)
-    assert ordered == sorted(words)  # Python compares str by code point
-

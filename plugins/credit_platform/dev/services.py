@@ -23,14 +23,6 @@ from pathlib import Path
 from credit_platform.settings import REPO_ROOT, ZONES, Settings
 
 PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
-# Text is compared in code point order by PostgreSQL's builtin provider (PostgreSQL 17+), not by the C library:
-# the same order as libc's C.UTF-8 (so no result changes), but sorts, index builds and index look-ups on the
-# warehouse's hash keys run three times faster (memcmp and abbreviated keys instead of strcoll; docs/warehouse.md,
-# "Collation"). The databases say so themselves (a cluster initialised otherwise still gets them right), and
-# infra/postgres/init-databases.sh creates them the same way.
-WAREHOUSE_LOCALE_SQL = ("template template0 encoding 'UTF8' locale_provider builtin builtin_locale 'C.UTF-8'"
-                        " locale 'C.UTF-8'")
-WAREHOUSE_LOCALE_INITDB = ("--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--locale=C.UTF-8")
 
 
 class ServiceError(RuntimeError):
@@ -159,7 +151,7 @@ def postgres_up(s: Settings) -> ServiceStatus:
         pwfile.write_text(s.pg_password + "\n")
         _pg_own(data.parent)
         subprocess.run(
-            [str(_pg_bin("initdb")), "-D", str(data), "-U", "postgres", "--encoding=UTF8", *WAREHOUSE_LOCALE_INITDB,
+            [str(_pg_bin("initdb")), "-D", str(data), "-U", "postgres", "--encoding=UTF8", "--locale=C.UTF-8",
              "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"],
             check=True, capture_output=True, text=True, **kwargs,
         )
@@ -251,7 +243,7 @@ def pg_ensure_role_and_db(s: Settings) -> None:
                 sql.Identifier(s.pg_user), sql.Literal(s.pg_password)))
         for db in (s.pg_database, s.frontend_database):
             if not conn.execute("select 1 from pg_database where datname = %s", (db,)).fetchone():
-                conn.execute(sql.SQL("create database {} owner {} " + WAREHOUSE_LOCALE_SQL).format(
+                conn.execute(sql.SQL("create database {} owner {}").format(
                     sql.Identifier(db), sql.Identifier(s.pg_user)))
 
 
