@@ -89,14 +89,3 @@ where k.item_code = '{{ item_code }}'
     insert into {{ target }} ({{ cols }})
     select {{ cols }} from {{ arg_dict["temp_relation"] }}
 {% endmacro %}
-
-{# The incremental strategy of the copy-level tables keyed by fact (`incremental_strategy='credit_replace_facts'`):
-   the model's rows (built first, possibly from this table's own rows of the same facts) replace every row of the
-   facts an earlier build has. #}
-{% macro get_incremental_credit_replace_facts_sql(arg_dict) %}
-    {%- set target = arg_dict["target_relation"] -%}
-    {%- set cols = get_quoted_csv(arg_dict["dest_columns"] | map(attribute="name")) -%}
-    delete from {{ target }} where (item_code, natural_key_hash) in {{ credit_existing_touched_keys() }};
-    insert into {{ target }} ({{ cols }})
-    select {{ cols }} from {{ arg_dict["temp_relation"] }}
-{% endmacro %}

@@ -6,26 +6,23 @@
 --      (unit USCC = the record's authority USCC) wins; for items whose records carry a state (a case status),
 --      the most recently received state wins next; else the unit that reported on time, earliest first;
 --   3. ties: unit code, then batch and row (deterministic).
-{{ config(materialized='incremental', incremental_strategy='credit_replace_facts',
-          on_schema_change='append_new_columns',
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
+                    {{ credit_existing_touched_keys() }}{% endif %}",
           indexes=[{'columns': ['item_code', 'natural_key_hash']},
                    {'columns': ['batch_id', 'row_no'], 'unique': True}]) }}
--- Incremental: every copy of a fact the build's batches touch is ranked again. The copies are the build's
--- batches and, for the facts an earlier build has, their earlier copies, read from this table itself (it holds
--- every column the rule needs): the pages the strategy `credit_replace_facts` then deletes them from are those
--- just read. (Read from int_record_copies, and deleted by a pre-hook before, each such fact cost two random
--- reads more at 10M records of history.)
+-- Incremental: every copy of a fact the build's batches touch is ranked again (its rows deleted first, by the
+-- fact: dbt's delete+insert on the copy's four columns nests loops over 10M rows). The copies are the build's
+-- batches and, for the facts an earlier build has, their earlier copies.
 with copies as (
-    select c.item_code, c.natural_key_hash, c.batch_id, c.row_no, c.unit_code, c.channel, c.received_at, c.on_time,
-           c.record_hash, c.compared_hash, c.authority_uscc, u.uscc as unit_uscc
+    select c.*, u.uscc as unit_uscc
     from {{ ref('int_record_copies') }} c
     left join {{ ref('ref_source_units') }} u on u.unit_code = c.unit_code
     {% if is_incremental() %}
     where c.batch_id in (select batch_id from {{ ref('int_build_batches') }})
     union all
-    select c.item_code, c.natural_key_hash, c.batch_id, c.row_no, c.unit_code, c.channel, c.received_at, c.on_time,
-           c.record_hash, c.compared_hash, c.authority_uscc, u.uscc as unit_uscc
-    from {{ this }} c
+    select c.*, u.uscc as unit_uscc
+    from {{ ref('int_record_copies') }} c
     left join {{ ref('ref_source_units') }} u on u.unit_code = c.unit_code
     where (c.item_code, c.natural_key_hash) in {{ credit_existing_touched_keys() }}
       and c.batch_id not in (select batch_id from {{ ref('int_build_batches') }})
