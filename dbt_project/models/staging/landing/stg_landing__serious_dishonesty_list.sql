@@ -38,6 +38,6 @@ select
     yz_rdjgdm::text as authority_uscc,
     null::text as region_code,
     null::date as active_until,
-    md5(row(yz_ztmc, yz_ztlb, yz_shxym, yz_zjhm_hash, yz_mdlb, yz_rdwsh, yz_rdyj, yz_sxxw, yz_rdjg, yz_rdjgdm, yz_rdrq, yz_yxqz, yz_sjly, yz_sjlydm)::text) as record_hash,
-    md5(row(yz_ztmc, yz_ztlb, yz_shxym, yz_zjhm_hash, yz_mdlb, yz_rdwsh, yz_rdjg, yz_rdjgdm, yz_rdrq, yz_yxqz, yz_sjly, yz_sjlydm)::text) as compared_hash
+    hash_record_extended(row(yz_ztmc, yz_ztlb, yz_shxym, yz_zjhm_hash, yz_mdlb, yz_rdwsh, yz_rdyj, yz_sxxw, yz_rdjg, yz_rdjgdm, yz_rdrq, yz_yxqz, yz_sjly, yz_sjlydm), 0) as record_hash,
+    hash_record_extended(row(yz_ztmc, yz_ztlb, yz_shxym, yz_zjhm_hash, yz_mdlb, yz_rdwsh, yz_rdjg, yz_rdjgdm, yz_rdrq, yz_yxqz, yz_sjly, yz_sjlydm), 0) as compared_hash
 from {{ source('landing', 'serious_dishonesty_list') }}

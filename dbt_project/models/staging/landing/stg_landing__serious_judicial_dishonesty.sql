@@ -36,6 +36,6 @@ select
     sfsx_rdjgdm::text as authority_uscc,
     sfsx_qhdm::text as region_code,
     null::date as active_until,
-    md5(row(sfsx_ztmc, sfsx_ztdm, sfsx_qhdm, sfsx_sxxw, sfsx_rdyj, sfsx_rdwsh, sfsx_rdjg, sfsx_rdjgdm, sfsx_rdrq, sfsx_cjcs, sfsx_yxqz, sfsx_sjly, sfsx_sjlydm)::text) as record_hash,
-    md5(row(sfsx_ztmc, sfsx_ztdm, sfsx_qhdm, sfsx_rdwsh, sfsx_rdjg, sfsx_rdjgdm, sfsx_rdrq, sfsx_yxqz, sfsx_sjly, sfsx_sjlydm)::text) as compared_hash
+    hash_record_extended(row(sfsx_ztmc, sfsx_ztdm, sfsx_qhdm, sfsx_sxxw, sfsx_rdyj, sfsx_rdwsh, sfsx_rdjg, sfsx_rdjgdm, sfsx_rdrq, sfsx_cjcs, sfsx_yxqz, sfsx_sjly, sfsx_sjlydm), 0) as record_hash,
+    hash_record_extended(row(sfsx_ztmc, sfsx_ztdm, sfsx_qhdm, sfsx_rdwsh, sfsx_rdjg, sfsx_rdjgdm, sfsx_rdrq, sfsx_yxqz, sfsx_sjly, sfsx_sjlydm), 0) as compared_hash
 from {{ source('landing', 'serious_judicial_dishonesty') }}

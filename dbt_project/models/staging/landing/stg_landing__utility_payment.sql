@@ -35,6 +35,6 @@ select
     null::text as authority_uscc,
     null::text as region_code,
     null::date as active_until,
-    md5(row(gy_zhbh, gy_fcbh, gy_lx, gy_hzmc, gy_hzdm, gy_dqsyr, gy_dqsyrdm, gy_zdq, gy_qfje, gy_qfqsrq, gy_gdw, gy_gdwdm)::text) as record_hash,
-    md5(row(gy_zhbh, gy_fcbh, gy_lx, gy_hzmc, gy_hzdm, gy_dqsyr, gy_dqsyrdm, gy_zdq, gy_qfje, gy_qfqsrq, gy_gdw, gy_gdwdm)::text) as compared_hash
+    hash_record_extended(row(gy_zhbh, gy_fcbh, gy_lx, gy_hzmc, gy_hzdm, gy_dqsyr, gy_dqsyrdm, gy_zdq, gy_qfje, gy_qfqsrq, gy_gdw, gy_gdwdm), 0) as record_hash,
+    hash_record_extended(row(gy_zhbh, gy_fcbh, gy_lx, gy_hzmc, gy_hzdm, gy_dqsyr, gy_dqsyrdm, gy_zdq, gy_qfje, gy_qfqsrq, gy_gdw, gy_gdwdm), 0) as compared_hash
 from {{ source('landing', 'utility_payment') }}
