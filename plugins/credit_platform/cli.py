@@ -44,7 +44,11 @@ def services_up() -> None:
 def services_down() -> None:
     """Stop the services this project started (by pid)."""
     from credit_platform.dev import services
-    stopped = services.down(Settings.from_env())
+    try:
+        stopped = services.down(Settings.from_env())
+    except services.ServiceError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
     typer.echo("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
 
 
@@ -72,7 +76,11 @@ def platform_up() -> None:
 def platform_down() -> None:
     """Stop every process `up` (or the demo, or the tests) started under CP_HOME, by pid."""
     from credit_platform.dev import services
-    stopped = services.down(Settings.from_env())
+    try:
+        stopped = services.down(Settings.from_env())
+    except services.ServiceError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
     typer.echo("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
 
 

@@ -319,27 +319,67 @@ def s3_down(s: Settings) -> bool:
 
 
 def _stop_pid(pid: int, timeout: float = 10) -> None:
+    """A ServiceError when the process outlives SIGTERM and SIGKILL."""
+    if _outlives_kill(pid, timeout):
+        raise ServiceError(f"pid {pid} still running after SIGTERM and SIGKILL (`ps -o pid,stat,cmd -p {pid}`)")
+
+
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """(state, process group) from /proc; None where there is no /proc (then a signal 0 is all we know)."""
     try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields[0], int(fields[2])
+
+
+def _group_runs(pgid: int) -> bool:
+    """A process of the group other than a zombie (a zombie is gone: its parent has yet to reap it)."""
+    if not Path("/proc").is_dir():
+        return True
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and (st := _proc_stat(int(d.name))) and st[1] == pgid and st[0] != "Z":
+            return True
+    return False
+
+
+def _outlives_kill(pid: int, timeout: float) -> bool:
+    """SIGTERM, then SIGKILL after `timeout`; True when the process is still there 10 s after the kill."""
+    def alive() -> bool:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            return
-        time.sleep(0.1)
+            return False
+        st = _proc_stat(pid)
+        return st is None or st[0] != "Z"
+
     try:
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
-        pass
+        return False
+    for sig, wait in ((signal.SIGKILL, timeout), (None, 10.0)):
+        deadline = time.monotonic() + wait
+        while alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not alive():
+            return False
+        if sig is not None:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                return False
+    return True
 
 
-def _stop_groups(pids: list[int], timeout: float = 30) -> None:
+def _stop_groups(pids: list[int], timeout: float = 30) -> list[int]:
     """SIGTERM the process groups services lead (started with start_new_session), all at once so they shut
     down in parallel; SIGKILL what is left after `timeout`, and return once the killed are gone too (a kill is
-    delivered asynchronously: a caller that checks right away would still see them), waiting 10 s at most."""
+    delivered asynchronously: a caller that checks right away would still see them), waiting 10 s at most.
+    Returns the groups still alive then (a process stuck in the kernel outlives SIGKILL): never "stopped"."""
     def alive(pid: int) -> bool:
         try:
             os.waitpid(pid, os.WNOHANG)  # reap our own child so it does not linger as a zombie
@@ -349,7 +389,7 @@ def _stop_groups(pids: list[int], timeout: float = 30) -> None:
             os.killpg(pid, 0)
         except ProcessLookupError:
             return False
-        return True
+        return _group_runs(pid)
 
     for pid in pids:
         try:
@@ -365,8 +405,9 @@ def _stop_groups(pids: list[int], timeout: float = 30) -> None:
         except ProcessLookupError:
             pass
     deadline = time.monotonic() + 10
-    while [p for p in left if alive(p)] and time.monotonic() < deadline:
+    while (left := [p for p in left if alive(p)]) and time.monotonic() < deadline:
         time.sleep(0.1)
+    return left
 
 
 # --- long-running processes: the source API stand-in and Airflow ------------------------------------------
@@ -400,7 +441,10 @@ def stop_processes(s: Settings, names: list[str]) -> list[str]:
         (_run_dir(s) / f"{name}.database").unlink(missing_ok=True)
         if pid is not None:
             found[name] = pid
-    _stop_groups(list(found.values()))
+    left = set(_stop_groups(list(found.values())))
+    if left:
+        raise ServiceError("still running after SIGTERM and SIGKILL: " + ", ".join(
+            f"{name} (pid {pid}; `ps -o pid,stat,cmd -g {pid}`)" for name, pid in found.items() if pid in left))
     return [f"{name} (pid {pid})" for name, pid in found.items()]
 
 
@@ -527,13 +571,19 @@ def platform_up(s: Settings) -> list[ServiceStatus]:
 def down(s: Settings) -> list[str]:
     """Stop everything this project started under CP_HOME; returns `name (pid N)` for each."""
     source_apis = sorted(p.stem for p in _run_dir(s).glob("source-api-*.pid"))
-    stopped = stop_processes(s, [*AIRFLOW_SERVICES, *source_apis])
-    s3_pid = s3_status(s).pid
-    if s3_down(s):
-        stopped.append(f"s3 (pid {s3_pid})")
-    pg_pid = postgres_status(s).pid
-    if postgres_down(s):
-        stopped.append(f"postgres (pid {pg_pid})")
+    errors: list[str] = []
+    try:
+        stopped = stop_processes(s, [*AIRFLOW_SERVICES, *source_apis])
+    except ServiceError as err:  # the others are still stopped, then the survivors are named
+        stopped, errors = [], [str(err)]
+    for name, pid, stop in (("s3", s3_status(s).pid, s3_down), ("postgres", postgres_status(s).pid, postgres_down)):
+        try:
+            if stop(s):
+                stopped.append(f"{name} (pid {pid})")
+        except ServiceError as err:
+            errors.append(f"{name}: {err}")
+    if errors:
+        raise ServiceError("; ".join(errors) + (f" (stopped: {', '.join(stopped)})" if stopped else ""))
     return stopped
 
 
