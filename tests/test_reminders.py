@@ -160,21 +160,29 @@ def test_silence_and_a_worked_saturday(timeline):
         assert not runs[day].acting and runs[day].delivered == [] and "not a working day" in runs[day].reason
 
 
-def test_escalation_goes_to_the_office_with_the_unit_copied_and_lists_every_unit_behind(timeline):
+def test_escalation_goes_to_the_office_with_every_unit_behind_and_to_the_unit_without_the_others(timeline):
     s, _, outbox_files = timeline
+    key = "reminder:ln_forest:overdue_submission:administrative_penalty@2026-09-17:escalation"
     [(recipient, to, title, body)] = q(
-        s, "select recipient, meta->'to', title, body from ops.notices where kind = 'escalation'"
-           " and key = 'reminder:ln_forest:overdue_submission:administrative_penalty@2026-09-17:escalation'")
+        s, "select recipient, meta->'to', title, body from ops.notices where kind = 'escalation' and key = %s", key)
     assert recipient == "ln_credit_office"
-    assert to == ["ln_credit_office/office", "ln_forest/liaison", "ln_forest/leader"]
+    assert to == ["ln_credit_office/office"]
     reg = registry()
     assert reg.unit("ln_forest").name_zh in body and reg.unit("ln_tobacco").name_zh in body  # both behind
     assert reg.unit("ln_smsa").name_zh not in body  # caught up on Oct 9
     assert "行政处罚信息" in body and "2026-09-28" in body
+    # the unit's copy (抄送): the same letter, without what other units have not done
+    [(copy_recipient, copy_to, copy_title, copy_body)] = q(
+        s, "select recipient, meta->'to', title, body from ops.notices where key = %s", key + ":copy")
+    assert (copy_recipient, copy_to, copy_title) == ("ln_forest", ["ln_forest/liaison", "ln_forest/leader"], title)
+    assert reg.unit("ln_forest").name_zh in copy_body and "2026-09-28" in copy_body
+    assert reg.unit("ln_tobacco").name_zh not in copy_body and "未解决事项" not in copy_body
     # delivered for real: the local outbox got it once for each of the three addressees
     outbox = [json.loads(p.read_text(encoding="utf-8")) for p in outbox_files]
     assert sorted(m["recipient"] for m in outbox if m["title"] == title) == [
         "ln_credit_office", "ln_forest", "ln_forest-leader"]
+    assert [m["body"] for m in outbox if m["title"] == title and m["recipient"] != "ln_credit_office"] == [
+        copy_body, copy_body]
 
 
 def test_a_rerun_of_the_same_day_or_the_whole_timeline_sends_nothing_twice(timeline):

@@ -57,8 +57,21 @@ def _generated(unit: str, item: str, day: date, seed: int) -> bytes:
         return path.read_bytes()
 
 
-def _fresh(s: Settings) -> Settings:
-    d = dataclasses.replace(s, pg_database=f"{s.pg_database}_reminders_demo", bucket_prefix="demo-reminders-")
+def _settings(s: Settings) -> Settings:
+    return dataclasses.replace(s, pg_database=f"{s.pg_database}_reminders_demo", bucket_prefix="demo-reminders-")
+
+
+def _replayed_for(d: Settings, today: date) -> bool:
+    """The replay up to `today` already ran (and sent its messages): a second `make demo` on the same day must
+    not send them again."""
+    services.pg_ensure_role_and_db(d)
+    with psycopg.connect(d.pg_dsn()) as conn:
+        if conn.execute("select to_regclass('ops.demo_replays')").fetchone()[0] is None:
+            return False
+        return conn.execute("select 1 from ops.demo_replays where replayed_to = %s", (today,)).fetchone() is not None
+
+
+def _fresh(d: Settings) -> Settings:
     services.pg_ensure_role_and_db(d)
     services.ensure_buckets(d)
     with psycopg.connect(d.pg_dsn(), autocommit=True) as conn:
@@ -70,10 +83,16 @@ def _fresh(s: Settings) -> Settings:
 
 def run(s: Settings, today: date | None = None) -> int:
     today = today or clock.today()
-    d = _fresh(s)
+    d = _settings(s)
     day0 = previous_workday(today - timedelta(days=1))
     for _ in range(15):
         day0 = previous_workday(day0 - timedelta(days=1))
+    if _replayed_for(d, today):
+        print(f"== reminders (催报催改): already replayed from {day0} to {today} for {', '.join(UNITS)} (database"
+              f" {d.pg_database}); nothing is sent again. What was sent:")
+        _print_sent(d)
+        return 0
+    d = _fresh(d)
     correct_on = add_working_days(day0, 9)    # ln_tobacco: after its reminder (open problems: day 4)
     resend_on = add_working_days(day0, 12)    # ln_smsa: after its reminder (overdue: day 4)
     print(f"== reminders (催报催改): the last weeks replayed from {day0} to {today} for {', '.join(UNITS)}"
@@ -107,12 +126,19 @@ def run(s: Settings, today: date | None = None) -> int:
                       f" → {', '.join(m.to)}  [{ok}]  {m.title}")
         day += timedelta(days=1)
     with psycopg.connect(d.pg_dsn()) as conn:
+        conn.execute("create table ops.demo_replays (replayed_to date primary key, finished_at timestamptz)")
+        conn.execute("insert into ops.demo_replays values (%s, now())", (today,))
+    _print_sent(d)
+    print("  (ln_tobacco and ln_smsa acted after their reminders: no escalation; each message once, logged in"
+          " ops.notices; try `credit-platform remind --dry-run --json`)")
+    return 0
+
+
+def _print_sent(d: Settings) -> None:
+    with psycopg.connect(d.pg_dsn()) as conn:
         got = conn.execute(
             "select meta->>'unit', meta->>'rule',"
             " string_agg(level || ' ' || (sent_at at time zone 'Asia/Shanghai')::date, ', ' order by sent_at)"
             " from ops.notices where meta ? 'rule' and status = 'sent' group by 1, 2 order by 1, 2").fetchall()
     for unit, rule, levels in got:  # reminders only: the replay's feedback notices are in the log too
         print(f"  {unit or '-':<11} {RULE_ZH.get(rule, rule):<8} {levels}")
-    print("  (ln_tobacco and ln_smsa acted after their reminders: no escalation; each message once, logged in"
-          " ops.notices; try `credit-platform remind --dry-run --json`)")
-    return 0

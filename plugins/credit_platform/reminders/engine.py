@@ -102,7 +102,7 @@ def _sent_levels(s: Settings, as_of: date) -> tuple[dict[str, dict[str, int]], s
     for key, level, since, same_day in rows:
         if same_day:
             today.add(key)
-        else:
+        elif not key.endswith(":copy"):  # an escalation's copy to the unit is not a level of its own
             before.setdefault(key.rsplit(":", 1)[0], {})[level] = since
     return before, today
 
@@ -181,15 +181,15 @@ def _backlog(causes: list[Cause], reg: Registry, item_zh) -> dict[str, list[dict
 
 def _recipients(reg: Registry, r: ReminderRules, c: Cause, level: str) -> tuple[str, list[tuple[str, str]], str]:
     """(recipient code, [(who, url)], steward name): notice → liaison; reminder → liaison + leader; escalation →
-    the supervising office, the unit's liaison and leader copied; incomplete keys → the office's steward."""
+    the supervising office (its copy to the unit's liaison and leader: _escalation_copy); incomplete keys → the
+    office's steward."""
     unit = reg.units[c.unit]
     office = reg.offices[unit.supervising_office]
     if c.rule == "incomplete_key":
         code, steward, to = _steward(reg, office.code, r.rules.incomplete_key.route_to_role)
         return code, to, steward
     if level == "escalation":
-        to = _to(office.code, office.contacts, {"office"}) + _to(c.unit, unit.contacts, {"liaison", "leader"})
-        return office.code, to, ""
+        return office.code, _to(office.code, office.contacts, {"office"}), ""
     to = _to(c.unit, unit.contacts, {"liaison"} | ({"leader"} if level == "reminder" else set()))
     return c.unit, to or _to(c.unit, unit.contacts, {"liaison", "leader"}), ""
 
@@ -199,14 +199,15 @@ def plan(s: Settings, as_of: date, r: ReminderRules | None = None,
     """Every cause open on as_of and the messages due on that day (not sent yet); `units` limits both."""
     r = r or rules()
     reg, cat = registry(), catalog()
-    all_causes = [c for c in open_causes(s, as_of, r) if c.unit in reg.units]
-    causes = [c for c in all_causes if units is None or c.unit in units]
+    causes = [c for c in open_causes(s, as_of, r) if c.unit in reg.units and (units is None or c.unit in units)]
     sent, sent_today = _sent_levels(s, as_of)
 
     def item_zh(f: dict) -> str:
         return cat.items[f["item_code"]].name_zh if "item_code" in f else ""
 
-    backlog = _backlog(all_causes, reg, item_zh)
+    # the units an office supervises that are behind, listed in its escalations (`units` limits them too: a
+    # replay of a few units must not list the others as silent)
+    backlog = _backlog(causes, reg, item_zh)
     messages = []
     for c in causes:
         unit = reg.units[c.unit]
@@ -238,15 +239,21 @@ def plan(s: Settings, as_of: date, r: ReminderRules | None = None,
             ctx["key_fields_zh"] = "、".join(names[k] for k in cat.items[f["item_code"]].natural_key)
         kind = "escalation" if level == "escalation" else "reminder"
         recipient, to, ctx["steward_name"] = _recipients(reg, r, c, level)
-        try:  # a contact whose URL cannot be used (missing secret, unknown scheme) must not stop the others
-            targets = tuple(dict.fromkeys(url_secrets.resolve(url) for _, url in to))
-            masked, error = _masked(targets), None
-        except ValueError as err:
-            targets, masked, error = (), [], str(err)
-        title, body = render.render(f"reminders/{c.rule}.{level}.j2", **ctx)
-        messages.append(Message(f"{seq_key}:{level}", kind, c.unit, c.rule, level, c.period, c.subject, recipient,
-                                targets, masked, [who for who, _ in to], title, body, why, c.opened_on,
-                                c.facts, c.behind, f"{seq_key}:{level}" in sent_today, error))
+        addressed = [(f"{seq_key}:{level}", recipient, to, ctx)]
+        if level == "escalation" and c.rule != "incomplete_key":
+            # the unit gets the office's letter (抄送) without the office's list of every unit it supervises
+            copy_to = _to(c.unit, unit.contacts, {"liaison", "leader"})
+            addressed.append((f"{seq_key}:{level}:copy", c.unit, copy_to, {**ctx, "backlog": []}))
+        for key, recipient, to, context in addressed:
+            try:  # a contact whose URL cannot be used (missing secret, unknown scheme) must not stop the others
+                targets = tuple(dict.fromkeys(url_secrets.resolve(url) for _, url in to))
+                masked, error = _masked(targets), None
+            except ValueError as err:
+                targets, masked, error = (), [], str(err)
+            title, body = render.render(f"reminders/{c.rule}.{level}.j2", **context)
+            messages.append(Message(key, kind, c.unit, c.rule, level, c.period, c.subject, recipient, targets,
+                                    masked, [who for who, _ in to], title, body, why, c.opened_on, c.facts,
+                                    c.behind, key in sent_today, error))
     return causes, messages
 
 
