@@ -155,7 +155,8 @@ def run(s: Settings) -> int:
         print("  today's demo data were fed by an earlier run: running the DAGs again on the same input")
     else:
         print(f"  fed {fed.records} records by channel {fed.by_channel}; planted defects {fed.planted},"
-              f" late {fed.late}, copies of decisions on other channels/units {fed.duplicates},"
+              f" late {fed.late} (with their copies {fed.late + fed.late_copies} late records, the 迟报 total"
+              f" below), copies of decisions on other channels/units {fed.duplicates},"
               f" plus one corrupt upload; ground truth in {demo_data.truth_path(s, clock.today())}")
     heading("ingest DAGs (dag.test, one per source unit)")
     n, failed = run_ingest(s, registry().units.values())

@@ -19,6 +19,7 @@ from credit_platform.catalog.registry import registry
 from credit_platform.dev import simulated_sources
 from credit_platform.dev.generator import GenSpec, generate_rows, late_decision_date
 from credit_platform.ingest import pipeline
+from credit_platform.reports.xlsx import display_width
 from credit_platform.settings import Settings
 
 # units replayed (a province unit per kind of item, the court and two city platforms) and their items
@@ -51,7 +52,9 @@ class Replayed:
             return "replayed by an earlier run today: the history is in the landing tables already"
         return (f"{self.batches} batches, {self.records} records ({self.rejected} rejected), {self.late} late,"
                 f" {self.corrections} corrections, {self.forwarded} forwarded by city platforms (多头报送),"
-                f" government cases {self.cases}")
+                f" government cases: {self.cases.get('listed_month1', 0)} listed in the first month,"
+                f" {self.cases.get('new_month2', 0)} new and {self.cases.get('resolved_month2', 0)} resolved in the"
+                f" second")
 
 
 def _months(today: date) -> list[date]:
@@ -176,8 +179,13 @@ def summary(s: Settings, top: int = 8) -> None:
             n, copies, conflicts = conn.execute(
                 f"select count(*), coalesce(sum(copies), 0), count(*) filter (where has_conflicts)"
                 f" from marts.fct_{code}").fetchone()
-            print(f"    {item.name_zh:<16} {n:>6} {copies:>7} {conflicts:>5}")
-        print("  duplication burden (marts.rpt_duplication_burden): facts also reported by another unit")
+            print(f"    {_pad(item.name_zh, 30)} {n:>6} {copies:>7} {conflicts:>5}")
+        units, pairs = conn.execute(
+            "select count(*) filter (where other_unit_code = '*'),"
+            " count(*) filter (where other_unit_code <> '*' and unit_code < other_unit_code)"
+            " from marts.rpt_duplication_burden where facts_also_reported > 0").fetchone()
+        print(f"  duplication burden (marts.rpt_duplication_burden): facts also reported by another unit —"
+              f" the top {min(top, units)} of {units} units, then the top {min(top, pairs)} of {pairs} pairs")
         for u, n, a, share in conn.execute(
                 "select unit_code, facts_reported, facts_also_reported, share_also_reported"
                 " from marts.rpt_duplication_burden where other_unit_code = '*' and facts_also_reported > 0"
@@ -188,13 +196,24 @@ def summary(s: Settings, top: int = 8) -> None:
                 " where other_unit_code <> '*' and unit_code < other_unit_code"
                 " order by facts_also_reported desc, unit_code limit %s", (top,)):
             print(f"    pair {u} × {o}: {a} facts reported by both")
-        print("  top conflicts (marts.fct_value_conflicts): item, field, differing copies")
+        print("  top conflicts (marts.fct_value_conflicts): item, field, facts whose copies differ there")
+        cat = catalog()
         for item, fieldc, n in conn.execute(
                 "select item_code, field_code, count(*) from marts.fct_value_conflicts group by 1, 2"
                 " order by 3 desc, 1, 2 limit %s", (top,)):
-            print(f"    {item:<28} {fieldc:<14} {n:>4}")
-        print("  government dishonest-debtor cases per month (marts.mart_gov_case_month, as of each month's end)")
+            names = cat.items[item].names if item in cat.items else {}
+            print(f"    {_pad(cat.items[item].name_zh if item in cat.items else item, 30)}"
+                  f" {_pad(f'{names.get(fieldc, fieldc)} ({fieldc})', 30)} {n:>4}")
+        this_month = clock.today().strftime("%Y-%m")
+        print("  government dishonest-debtor cases per month (marts.mart_gov_case_month, as of each month's end;"
+              " the current month to date)")
         print(f"    {'month':<8} {'new':>4} {'resolved':>8} {'open@start':>10} {'open@end':>8}")
         for row in conn.execute("select month, new_cases, resolved_cases, outstanding_at_start, outstanding_at_end"
                                 " from marts.mart_gov_case_month order by month"):
-            print(f"    {row[0]:<8} {row[1]:>4} {row[2]:>8} {row[3]:>10} {row[4]:>8}")
+            note = "  (to date)" if row[0] == this_month else ""
+            print(f"    {row[0]:<8} {row[1]:>4} {row[2]:>8} {row[3]:>10} {row[4]:>8}{note}")
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify to `width` terminal columns: a Chinese character takes two."""
+    return text + " " * max(width - display_width(text), 0)
