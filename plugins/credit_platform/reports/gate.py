@@ -1,6 +1,7 @@
 """Gate 2 on every report frame before it is published (pandera on polars): rates in [0, 1], counts not negative,
-parts add up to their totals, totals reconcile with the landing ledger, no clear-text ID numbers. Text cells that
-a spreadsheet would run as a formula (= + - @, tab, CR) are neutralised first."""
+parts add up to their totals, totals reconcile with the landing ledger, no clear-text ID numbers. `neutralise` is
+for the spreadsheet: text a spreadsheet would run as a formula (= + - @, tab, CR) gets a leading apostrophe in the
+XLSX (reports.xlsx); the HTML shows the text as it is (escaped)."""
 
 from __future__ import annotations
 
@@ -22,14 +23,6 @@ def neutralise(value: str | None) -> str | None:
     if value is not None and value.startswith(FORMULA_START):
         return "'" + value
     return value
-
-
-def neutralise_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    text = [c for c, t in frame.schema.items() if t == pl.Utf8]
-    return frame.with_columns([
-        pl.when(pl.any_horizontal([pl.col(c).str.starts_with(p) for p in FORMULA_START]))
-        .then(pl.lit("'") + pl.col(c))
-        .otherwise(pl.col(c)).alias(c) for c in text]) if text else frame
 
 
 def _schema(section: Section) -> pa.DataFrameSchema:
@@ -60,10 +53,9 @@ def _schema(section: Section) -> pa.DataFrameSchema:
 
 
 def check(report: Report) -> Report:
-    """Neutralise, then validate every section; raises GateError (nothing is published) on any failure."""
+    """Validate every section; raises GateError (nothing is published) on any failure."""
     problems = []
     for section in report.sections:
-        section.frame = neutralise_frame(section.frame)
         if section.frame.is_empty():
             continue
         try:

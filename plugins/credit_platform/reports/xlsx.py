@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import xlsxwriter
 
+from credit_platform.reports.gate import neutralise
 from credit_platform.reports.model import Report, Section
 
 HEADER_ROW = 2  # title, note, then the header; data from row 3
@@ -86,7 +87,8 @@ def render(report: Report) -> bytes:
                 elif col.fmt == "date" and isinstance(v, date):
                     ws.write_datetime(i, j, datetime(v.year, v.month, v.day), fmt)
                 elif col.fmt == "text" or isinstance(v, str):
-                    ws.write_string(i, j, str(v), fmt)  # never a formula, whatever it starts with
+                    # never a formula here; the apostrophe keeps it text in a CSV saved from this sheet too
+                    ws.write_string(i, j, neutralise(str(v)), fmt)
                     width = max(width, display_width(str(v)))
                 elif isinstance(v, bool):
                     ws.write_boolean(i, j, v, fmt)
