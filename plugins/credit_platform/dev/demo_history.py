@@ -203,7 +203,7 @@ def summary(s: Settings, top: int = 8) -> None:
                 " order by 3 desc, 1, 2 limit %s", (top,)):
             names = cat.items[item].names if item in cat.items else {}
             print(f"    {_pad(cat.items[item].name_zh if item in cat.items else item, 30)}"
-                  f" {_pad(f'{names.get(fieldc, fieldc)} ({fieldc})', 30)} {n:>4}")
+                  f" {_pad(f'{names.get(fieldc.upper(), fieldc)} ({fieldc})', 34)} {n:>4}")
         this_month = clock.today().strftime("%Y-%m")
         print("  government dishonest-debtor cases per month (marts.mart_gov_case_month, as of each month's end;"
               " the current month to date)")
