@@ -139,7 +139,7 @@ def _print_sent(d: Settings) -> None:
         got = conn.execute(
             "select meta->>'unit', meta->>'rule',"
             " string_agg(level || ' ' || (sent_at at time zone 'Asia/Shanghai')::date, ', ' order by sent_at)"
-            " from ops.notices where meta ? 'rule' and status = 'sent' and key not like '%:copy'"
+            " from ops.notices where meta ? 'rule' and status = 'sent' and key not like '%" + engine.COPY + "'"
             " group by 1, 2 order by 1, 2").fetchall()
     for unit, rule, levels in got:  # reminders only: the replay's feedback notices are in the log too
         print(f"  {unit or '-':<11} {RULE_ZH.get(rule, rule):<8} {levels}")

@@ -30,6 +30,7 @@ from credit_platform.settings import Settings
 log = logging.getLogger(__name__)
 
 FREQ_ZH = {"daily": "按工作日", "weekly": "按周", "monthly": "按月"}
+COPY = ":copy"  # key suffix of an escalation's copy to the unit (抄送): sent once like any message, not a level
 
 
 @dataclass
@@ -102,7 +103,7 @@ def _sent_levels(s: Settings, as_of: date) -> tuple[dict[str, dict[str, int]], s
     for key, level, since, same_day in rows:
         if same_day:
             today.add(key)
-        elif not key.endswith(":copy"):  # an escalation's copy to the unit is not a level of its own
+        elif not key.endswith(COPY):  # an escalation's copy to the unit is not a level of its own
             before.setdefault(key.rsplit(":", 1)[0], {})[level] = since
     return before, today
 
@@ -181,7 +182,7 @@ def _backlog(causes: list[Cause], reg: Registry, item_zh) -> dict[str, list[dict
 
 def _recipients(reg: Registry, r: ReminderRules, c: Cause, level: str) -> tuple[str, list[tuple[str, str]], str]:
     """(recipient code, [(who, url)], steward name): notice → liaison; reminder → liaison + leader; escalation →
-    the supervising office (its copy to the unit's liaison and leader: _escalation_copy); incomplete keys → the
+    the supervising office (plan() adds its copy to the unit's liaison and leader, COPY); incomplete keys → the
     office's steward."""
     unit = reg.units[c.unit]
     office = reg.offices[unit.supervising_office]
@@ -240,10 +241,10 @@ def plan(s: Settings, as_of: date, r: ReminderRules | None = None,
         kind = "escalation" if level == "escalation" else "reminder"
         recipient, to, ctx["steward_name"] = _recipients(reg, r, c, level)
         addressed = [(f"{seq_key}:{level}", recipient, to, ctx)]
-        if level == "escalation" and c.rule != "incomplete_key":
+        if level == "escalation" and c.rule != "incomplete_key" and (
+                copy_to := _to(c.unit, unit.contacts, {"liaison", "leader"})):
             # the unit gets the office's letter (抄送) without the office's list of every unit it supervises
-            copy_to = _to(c.unit, unit.contacts, {"liaison", "leader"})
-            addressed.append((f"{seq_key}:{level}:copy", c.unit, copy_to, {**ctx, "backlog": []}))
+            addressed.append((f"{seq_key}:{level}{COPY}", c.unit, copy_to, {**ctx, "backlog": []}))
         for key, recipient, to, context in addressed:
             try:  # a contact whose URL cannot be used (missing secret, unknown scheme) must not stop the others
                 targets = tuple(dict.fromkeys(url_secrets.resolve(url) for _, url in to))
