@@ -148,17 +148,36 @@ def _server_counters(s) -> dict[str, float]:
             "blks_hit": db[1], "checkpoints": ckpt[0]}
 
 
+def _relation_reads(s) -> dict[str, int]:
+    """Pages each warehouse table and index read from outside shared_buffers so far: which history relations a
+    day's build waits on."""
+    import psycopg
+
+    with psycopg.connect(s.pg_dsn(), autocommit=True) as conn:
+        rows = conn.execute(
+            "select schemaname || '.' || relname, coalesce(heap_blks_read, 0) from pg_statio_user_tables"
+            " union all select schemaname || '.' || indexrelname, coalesce(idx_blks_read, 0)"
+            " from pg_statio_user_indexes").fetchall()
+    return dict(rows)
+
+
 def _timed_build(s, full_refresh: bool, label: str) -> float:
     from credit_platform.warehouse import dbt_build
 
-    before = _server_counters(s)
+    before, reads_before = _server_counters(s), _relation_reads(s)
     started = time.monotonic()
     out = dbt_build.build_warehouse(s, full_refresh=full_refresh)
     if not out.success:
         raise SystemExit(f"dbt build failed: {out.failed()[:10]}")
     seconds = time.monotonic() - started
-    after = _server_counters(s)
-    print(json.dumps({"build": label, "server": {k: round(after[k] - before[k], 1) for k in after}}), flush=True)
+    after, reads_after = _server_counters(s), _relation_reads(s)
+    # a full refresh recreates its relations (their counters restart), so their delta is all they read
+    reads = {name: n - reads_before.get(name, 0) if n >= reads_before.get(name, 0) else n
+             for name, n in reads_after.items()}
+    top_reads = sorted(((n, name) for name, n in reads.items() if n > 0), reverse=True)[:12]
+    print(json.dumps({"build": label, "server": {k: round(after[k] - before[k], 1) for k in after},
+                      "pages_read_by_relation": [[n, name] for n, name in top_reads],
+                      "prewarmed": out.prewarmed.summary() if out.prewarmed else None}), flush=True)
     NODE_SECONDS[label] = _node_timings(s, label, seconds)
     return seconds
 

@@ -33,7 +33,8 @@ def warehouse_build():
         if not outcome.success:
             raise RuntimeError(f"dbt build failed: {outcome.failed()[:20]}")
         return {"nodes": len(outcome.results), "seconds": round(outcome.seconds, 1),
-                "full_refresh": outcome.full_refresh}
+                "full_refresh": outcome.full_refresh,
+                "prewarmed": outcome.prewarmed.summary() if outcome.prewarmed else None}
 
     dbt_build()
 

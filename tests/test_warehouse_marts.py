@@ -13,12 +13,13 @@ import pytest
 
 from credit_platform import clock
 from credit_platform.catalog.registry import registry
-from credit_platform.dev import simulated_sources
+from credit_platform.dev import services, simulated_sources
 from credit_platform.dev.dag_runner import load_dag_module, run_dag
 from credit_platform.dev.generator import GenSpec, generate_rows
 from credit_platform.ingest import landing_load, pipeline
 from credit_platform.standards import pii
 from credit_platform.warehouse import dbt_build
+from credit_platform.warehouse.prewarm import prewarm_key_indexes
 
 WAREHOUSE_SCHEMAS = ("staging", "intermediate", "marts", "snapshots", "reference")
 
@@ -306,9 +307,29 @@ def test_incremental_build_equals_full_refresh_and_docs_generate(scenario):
     full = dbt_build.build_warehouse(s, full_refresh=True)
     assert full.success, full.failed()
     assert _fingerprints(c) == incremental
+    # the rebuilt key indexes were read into shared_buffers; the copies' (batch, row) index, appended to, was not
+    assert full.prewarmed is not None and full.prewarmed.skipped is None, full.prewarmed
+    index_of = ("select indexrelid::regclass::text from pg_index x join pg_attribute a on a.attrelid = x.indrelid"
+                " and a.attnum = x.indkey[0] where x.indrelid = %s::regclass and a.attname = %s")
+    golden_key, = c.execute(index_of, ("intermediate.int_golden_keys", "item_code")).fetchone()
+    copies_batch, = c.execute(index_of, ("intermediate.int_record_copies", "batch_id")).fetchone()
+    assert full.prewarmed.blocks.get(golden_key, 0) > 0, full.prewarmed.blocks
+    assert copies_batch not in full.prewarmed.blocks
     docs = dbt_build.run(s, ["docs", "generate"])
     assert docs.success
     assert (s.home / "dbt-target" / "catalog.json").exists()
+
+
+def test_without_pg_prewarm_the_indexes_stay_cold_and_the_outcome_says_why(scenario):
+    c, s = scenario["conn"], scenario["s"]
+    with services.pg_superuser_conn(s, s.pg_database) as su:
+        su.execute("drop extension pg_prewarm")
+        try:
+            out = prewarm_key_indexes(c)
+        finally:
+            su.execute("create extension pg_prewarm")
+    assert out.blocks == {} and "pg_prewarm" in out.skipped
+    assert prewarm_key_indexes(c).blocks  # and with it, they are read
 
 
 def test_batches_built_outside_the_warehouse_build_force_a_full_refresh(scenario):
@@ -318,6 +339,7 @@ def test_batches_built_outside_the_warehouse_build_force_a_full_refresh(scenario
     c, s = scenario["conn"], scenario["s"]
     again = dbt_build.build_warehouse(s)
     assert again.success and not again.full_refresh, again.failed()
+    assert again.prewarmed is None  # only a full refresh rebuilds the indexes
     token = f"H{time.time_ns() % 10**7:07d}"
     rec = _records("administrative_penalty", 1, MONTH2 + timedelta(days=20), token, seed=21)[0]
     _land(s, "ln_amr", "administrative_penalty", [rec], at(MONTH2 + timedelta(days=20), 10))

@@ -12,3 +12,14 @@
     {{ p }}natural_key_hash {{ credit_in_keys('select natural_key_hash from ' ~ scope) }}
     and ({{ p }}item_code, {{ p }}natural_key_hash) in (select item_code, natural_key_hash from {{ scope }})
 {%- endmacro %}
+
+{# `where {{ credit_existing_fact_in('c') }}`: the rows of the facts an earlier build has, as a bitmap over the
+   sorted keys. With `credit_prefetch_reads` (index scans off) PostgreSQL reads their pages — one random page per
+   fact, scattered over a table of the whole history — in a bitmap heap scan, which keeps
+   `effective_io_concurrency` reads in flight; an index scan (a nested loop per key) waits for each read. #}
+{% macro credit_existing_fact_in(alias='') -%}
+    {%- set p = (alias ~ '.') if alias else '' -%}
+    {{ p }}natural_key_hash {{ credit_in_keys('select natural_key_hash from ' ~ ref('int_touched_keys')
+                                               ~ ' where not is_new') }}
+    and ({{ p }}item_code, {{ p }}natural_key_hash) in {{ credit_existing_touched_keys() }}
+{%- endmacro %}

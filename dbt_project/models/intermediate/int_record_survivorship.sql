@@ -7,8 +7,9 @@
 --      the most recently received state wins next; else the unit that reported on time, earliest first;
 --   3. ties: unit code, then batch and row (deterministic).
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where (item_code, natural_key_hash) in
-                    {{ credit_existing_touched_keys() }}{% endif %}",
+          pre_hook=["{{ credit_prefetch_reads() }}",
+                    "{% if is_incremental() %}delete from {{ this }}
+                     where {{ credit_existing_fact_in() }}{% endif %}"],
           indexes=[{'columns': ['item_code', 'natural_key_hash']},
                    {'columns': ['batch_id', 'row_no'], 'unique': True}]) }}
 -- Incremental: every copy of a fact the build's batches touch is ranked again (its rows deleted first, by the
@@ -24,7 +25,7 @@ with copies as (
     select c.*, u.uscc as unit_uscc
     from {{ ref('int_record_copies') }} c
     left join {{ ref('ref_source_units') }} u on u.unit_code = c.unit_code
-    where (c.item_code, c.natural_key_hash) in {{ credit_existing_touched_keys() }}
+    where {{ credit_existing_fact_in('c') }}
       and c.batch_id not in (select batch_id from {{ ref('int_build_batches') }})
     {% endif %}
 ),

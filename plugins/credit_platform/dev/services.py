@@ -234,6 +234,7 @@ def pg_superuser_conn(s: Settings, database: str = "postgres"):
 
 
 def pg_ensure_role_and_db(s: Settings) -> None:
+    import psycopg
     from psycopg import sql
 
     with pg_superuser_conn(s) as conn:
@@ -245,6 +246,13 @@ def pg_ensure_role_and_db(s: Settings) -> None:
             if not conn.execute("select 1 from pg_database where datname = %s", (db,)).fetchone():
                 conn.execute(sql.SQL("create database {} owner {}").format(
                     sql.Identifier(db), sql.Identifier(s.pg_user)))
+    # a superuser's extension (not trusted): the warehouse build prewarms its key indexes after a full refresh,
+    # and goes on without it (saying so) on a server built without contrib
+    with pg_superuser_conn(s, s.pg_database) as conn:
+        try:
+            conn.execute("create extension if not exists pg_prewarm")
+        except psycopg.Error as exc:
+            print(f"postgres: no pg_prewarm extension ({exc.sqlstate}): full refreshes leave the key indexes cold")
 
 
 def postgres_down(s: Settings, mode: str = "fast") -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from credit_platform.settings import Settings, dbt_project_dir
+from credit_platform.warehouse.prewarm import Prewarmed, prewarm_key_indexes
 
 PROFILE = "credit_platform"  # `profile:` of dbt_project.yml
 
@@ -28,6 +29,7 @@ class DbtOutcome:
     results: list[tuple[str, str]]  # (node unique_id, status)
     seconds: float = 0.0
     full_refresh: bool = False
+    prewarmed: Prewarmed | None = None  # after a full refresh: the key indexes read into shared_buffers
 
     def failed(self) -> list[tuple[str, str]]:
         return [r for r in self.results if r[1] not in {"success", "pass", "skipped"}]
@@ -183,4 +185,6 @@ def build_warehouse(s: Settings, full_refresh: bool = False, select: list[str] |
                          " landing_epoch = excluded.landing_epoch, project_version = excluded.project_version,"
                          " batches_built = excluded.batches_built, built_at = now()",
                          (epoch, version, built_batches(conn)))
+            if full_refresh:
+                outcome.prewarmed = prewarm_key_indexes(conn)
     return outcome
