@@ -18,8 +18,6 @@
    fact, scattered over a table of the whole history — in a bitmap heap scan, which keeps
    `effective_io_concurrency` reads in flight; an index scan (a nested loop per key) waits for each read. #}
 {% macro credit_existing_fact_in(alias='') -%}
-    {%- set p = (alias ~ '.') if alias else '' -%}
-    {{ p }}natural_key_hash {{ credit_in_keys('select natural_key_hash from ' ~ ref('int_touched_keys')
-                                               ~ ' where not is_new') }}
-    and ({{ p }}item_code, {{ p }}natural_key_hash) in {{ credit_existing_touched_keys() }}
+    {{ credit_fact_in('(select item_code, natural_key_hash from ' ~ ref('int_touched_keys') ~ ' where not is_new) e',
+                      alias) }}
 {%- endmacro %}

@@ -18,7 +18,7 @@
    earlier build has (one random page each, scattered over tables of the whole history): found by bitmap scans
    (credit_existing_fact_in), their heap reads are issued ahead (PostgreSQL 18 read streams,
    `effective_io_concurrency`), where an index scan waits for each. Measured on the 10M bench history: 10k facts'
-   copies read in 1.35 s instead of 2.0 s; the model's day 4.8-5.6 s -> 3.3-3.7 s. Tried on int_golden_keys and
+   copies read in 1.35 s instead of 2.0 s; the model's day 4.8-5.6 s -> 3.3-4.2 s. Tried on int_golden_keys and
    fct_<item> too: no gain there. `set local`: this model's transaction only (index-only scans stay on). #}
 {% macro credit_prefetch_reads() -%}
     set local enable_indexscan = off
