@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -29,13 +31,25 @@ def test_known_valid_resident_ids(code):
     assert ids.resident_id_status(code) == "ok"
 
 
+@pytest.mark.parametrize("birth", ["19961326", "19960230", "20990101", "19960000", "18690101"])
+def test_a_resident_id_with_an_impossible_birth_date_is_malformed_whatever_its_check_digit(birth):
+    code = ids.make_resident_id(f"210100{birth}975")
+    assert ids.resident_id_status(code) == "invalid_format"
+    fmt, _ = identifier_checks("resident_id", pl.col("c"))
+    assert pl.DataFrame({"c": [code]}).select(fmt.alias("f"))["f"].to_list() == [False]
+
+
 @pytest.mark.parametrize("code", ["D2143569-X", "00175530-9", "M000100Y-4", "D2143569X"])
 def test_known_valid_org_codes(code):
     assert ids.org_code_status(code) == "ok"
 
 
 uscc_bodies = st.text(alphabet=ids.USCC_CHARSET, min_size=17, max_size=17)
-id_bodies = st.text(alphabet="0123456789", min_size=17, max_size=17)
+# address code + a real birth date + sequence: a check digit alone does not make a resident ID
+id_bodies = st.builds(lambda region, born, seq: f"{region}{born:%Y%m%d}{seq}",
+                      st.text(alphabet="0123456789", min_size=6, max_size=6),
+                      st.dates(date(1900, 1, 1), date(2025, 12, 31)),
+                      st.text(alphabet="0123456789", min_size=3, max_size=3))
 
 
 @given(uscc_bodies, st.integers(0, 17), st.sampled_from(ids.USCC_CHARSET))

@@ -124,6 +124,21 @@ def test_id_numbers_are_masked_in_messages(tmp_path):
     assert "2101**********0011" in report["rejections"][0]["message_zh"]
 
 
+def test_a_resident_id_whose_birth_date_is_no_day_is_rejected_even_with_a_right_check_digit(tmp_path):
+    from credit_platform.standards.identifiers import make_resident_id
+
+    ids = [make_resident_id(f"210100{born}975") for born in ("19961326", "19960230", "19960229")]
+    rows = [("王某,自然人,,,沈市监罚〔2026〕{n}号,虚假宣传,事实,依据,警告,警告,,2026-11-03,2027-11-03,"
+             "沈阳市市场监督管理局,11230500001755309F,沈阳市市场监督管理局,11230500001755309F,身份证,{id}")
+            .format(n=n, id=i) for n, i in enumerate(ids, start=1)]
+    (tmp_path / "b.csv").write_text(HEADER + ",证件类型,证件号码\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    rc, report = validate(tmp_path / "b.csv")
+    # 1996-02-29 is a real day: only the first two are wrong numbers
+    assert got(report) == {(1, "CF_XDR_ZJHM", "invalid_format"), (2, "CF_XDR_ZJHM", "invalid_format")}
+    assert all("出生日期" in r["message_zh"] for r in report["rejections"])
+    assert not any(i in json.dumps(report, ensure_ascii=False) for i in ids)
+
+
 def _batch_error(tmp_path, name: str, content: bytes) -> tuple[int, dict]:
     f = tmp_path / name
     f.write_bytes(content)

@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from credit_platform.catalog.items import Catalog, FieldSpec, Item
+from credit_platform.standards.identifiers import ID_RE, resident_id_birth_date_ok
 from credit_platform.standards.pii import mask_id, redact_ids
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -55,6 +56,9 @@ def record_message(item: Item, cat: Catalog, field_code: str, reason: str, value
     if reason == "too_long":
         return f"「{name}」长度为{len(value or '')}个字符，超过上限{f.max_length}个字符。请精简后重新报送。"
     if reason == "invalid_format":
+        if (f.identifier == "resident_id" and value and ID_RE.match(value.upper())
+                and not resident_id_birth_date_ok(value)):
+            return f"「{name}」“{shown}”中的出生日期（第7–14位）不是真实日期。请核对证件号码是否抄录有误。"
         if f.identifier and not f.pattern:
             return f"「{name}」“{shown}”格式不正确，应为{ID_KIND_ZH[f.identifier]}（字母大写，不含空格）。"
         return f"「{name}」“{shown}”格式不正确，应为{f.pattern_zh or f.pattern}。"

@@ -21,6 +21,7 @@ from credit_platform.gates.normalize import blank_rows, normalize, probe, to_hal
 from credit_platform.gates.reasons import INVALID_CHARACTER, PRIORITY
 from credit_platform.gates.structure import REF, ROW
 from credit_platform.standards.identifiers import (
+    BIRTH_MIN,
     ID_CHECK,
     ID_RE,
     ID_WEIGHTS,
@@ -144,6 +145,11 @@ def identifier_flags(values: pl.Series, kind: str) -> tuple[pl.Series, pl.Series
     matrix product per column instead of a Python call per record.
     """
     fmt = values.str.contains(_FORMAT[kind]).fill_null(False)
+    if kind == "resident_id":
+        # a birth date that is no calendar day (month 13, 30 February, 1800) is a wrong number whatever its
+        # check digit says (standards.identifiers.resident_id_birth_date_ok)
+        born = values.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
+        fmt = fmt & born.is_between(BIRTH_MIN, date.today()).fill_null(False)
     good = np.zeros(len(values), dtype=bool)
     well_formed = values.filter(fmt)
     if kind == "org_code":

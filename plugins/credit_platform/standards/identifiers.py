@@ -1,7 +1,7 @@
 """Check digits of Chinese identifiers (../shared/domain/standards.md §6).
 
 - USCC, 统一社会信用代码, GB 32100-2015: 18 chars, mod 31.
-- Resident ID, 居民身份证号码, GB 11643-1999: 18 chars, mod 11, may end in X.
+- Resident ID, 居民身份证号码, GB 11643-1999: 18 chars (characters 7–14 a birth date), mod 11, may end in X.
 - Organisation code, 组织机构代码, GB 11714-1997: 8 + 1 chars, mod 11.
 Each `*_status` returns "ok", "invalid_format" or "invalid_checksum" (the contract's reason codes).
 """
@@ -9,6 +9,7 @@ Each `*_status` returns "ok", "invalid_format" or "invalid_checksum" (the contra
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_VALUE = {c: i for i, c in enumerate(USCC_CHARSET)}
@@ -18,6 +19,7 @@ USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
 ID_CHECK = "10X98765432"
 ID_RE = re.compile(r"^\d{17}[\dX]$")
+BIRTH_MIN = date(1870, 1, 1)  # before any living holder (GB 11643's own example is born 1880)
 
 ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
 ORG_RE = re.compile(r"^[0-9A-Z]{8}-?[0-9X]$")
@@ -38,9 +40,18 @@ def resident_id_check_char(body17: str) -> str:
     return ID_CHECK[sum(int(c) * w for c, w in zip(body17, ID_WEIGHTS, strict=True)) % 11]
 
 
+def resident_id_birth_date_ok(code: str) -> bool:
+    """Characters 7–14 are a real calendar day, from BIRTH_MIN to today (a check digit alone lets 19961326 pass)."""
+    try:
+        born = datetime.strptime(code[6:14], "%Y%m%d").date()
+    except ValueError:
+        return False
+    return BIRTH_MIN <= born <= date.today()
+
+
 def resident_id_status(code: str) -> str:
     code = code.upper()
-    if not ID_RE.match(code):
+    if not ID_RE.match(code) or not resident_id_birth_date_ok(code):
         return "invalid_format"
     return "ok" if resident_id_check_char(code[:17]) == code[17] else "invalid_checksum"
 
