@@ -23,6 +23,7 @@ import polars as pl
 import psycopg
 import pytest
 
+from credit_platform import clock
 from credit_platform.dev import report_scenario as sc
 from credit_platform.dev import services
 from credit_platform.reports import frames, gate, publish, schedule
@@ -486,6 +487,10 @@ def test_report_cli_says_where_it_wrote_and_refuses_bad_input(rs):
         no_data = CliRunner().invoke(app, ["report", "gov_cases", "--period", "2019-01", "--office",
                                            HULUDAO_OFFICE, "--no-build"])
         unknown = CliRunner().invoke(app, ["report", "nonsense", "--period", OCT, "--no-build"])
+        no_office = CliRunner().invoke(app, ["report", "gov_cases", "--period", OCT, "--office", "nope",
+                                             "--no-build"])
+        this_month = CliRunner().invoke(app, ["report", "gov_cases", "--period", clock.today().strftime("%Y-%m"),
+                                              "--office", HULUDAO_OFFICE, "--no-build"])
     assert ok.exit_code == 0, ok.output
     line = json.loads(ok.stdout)
     assert line["files"][0] == (f"s3://{PREFIX}reports/serious_ledger/{HULUDAO_OFFICE}/{OCT}/"
@@ -494,3 +499,14 @@ def test_report_cli_says_where_it_wrote_and_refuses_bad_input(rs):
     assert bad_period.exit_code == 64 and "YYYY-MM" in bad_period.output
     assert no_data.exit_code == 1 and "no figures for period 2019-01" in no_data.output
     assert unknown.exit_code == 64 and "unknown report" in unknown.output
+    assert no_office.exit_code == 64 and "unknown office 'nope'" in no_office.output
+    # a month that is not over is not published: write-once would keep its half month under 截至<month end>
+    assert this_month.exit_code == 64 and "has not ended" in this_month.output
+
+
+def test_a_month_that_has_not_ended_is_not_published(rs):
+    with pytest.raises(frames.ReportError, match="2026-10 has not ended"):
+        publish.publish(rs, "gov_cases", HULUDAO_OFFICE, OCT, today=date(2026, 10, 31))
+    assert publish.period_ended(OCT, today=date(2026, 11, 1))
+    assert publish.period_ended("2026-12", today=date(2027, 1, 1))
+    assert not publish.period_ended("2026-12", today=date(2026, 12, 31))

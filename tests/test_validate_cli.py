@@ -128,11 +128,12 @@ def test_a_resident_id_whose_birth_date_is_no_day_is_rejected_even_with_a_right_
     from credit_platform.standards.identifiers import make_resident_id
 
     ids = [make_resident_id(f"210100{born}975") for born in ("19961326", "19960230", "19960229")]
-    rows = [("王某,自然人,,,沈市监罚〔2026〕{n}号,虚假宣传,事实,依据,警告,警告,,2026-11-03,2027-11-03,"
-             "沈阳市市场监督管理局,11230500001755309F,沈阳市市场监督管理局,11230500001755309F,身份证,{id}")
-            .format(n=n, id=i) for n, i in enumerate(ids, start=1)]
+    rows = [(f"王某,自然人,,,沈市监罚〔2026〕{n}号,虚假宣传,事实,依据,警告,警告,,2026-11-03,2027-11-03,"
+             f"沈阳市市场监督管理局,11230500001755309F,沈阳市市场监督管理局,11230500001755309F,身份证,{i}")
+             for n, i in enumerate(ids, start=1)]
     (tmp_path / "b.csv").write_text(HEADER + ",证件类型,证件号码\n" + "\n".join(rows) + "\n", encoding="utf-8")
     rc, report = validate(tmp_path / "b.csv")
+    assert rc == 0
     # 1996-02-29 is a real day: only the first two are wrong numbers
     assert got(report) == {(1, "CF_XDR_ZJHM", "invalid_format"), (2, "CF_XDR_ZJHM", "invalid_format")}
     assert all("出生日期" in r["message_zh"] for r in report["rejections"])

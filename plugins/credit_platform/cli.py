@@ -412,6 +412,12 @@ def report(
     if not _is_period(period):
         typer.echo(f"error: --period {period!r} is not YYYY-MM", err=True)
         raise typer.Exit(64)
+    if not publish.period_ended(period):
+        typer.echo(f"error: {publish.not_ended_message(period)}", err=True)
+        raise typer.Exit(64)
+    if office and office not in registry().offices:
+        typer.echo(f"error: unknown office {office!r}; offices: {', '.join(registry().offices)}", err=True)
+        raise typer.Exit(64)
     offices = [office] if office else list(registry().offices)
     try:
         if build:

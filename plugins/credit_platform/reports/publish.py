@@ -8,9 +8,9 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from credit_platform import object_store
+from credit_platform import clock, object_store
 from credit_platform.catalog.registry import registry
 from credit_platform.notify import delivery
 from credit_platform.reports import frames, gate, html_page, xlsx
@@ -58,9 +58,24 @@ CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsh
                  "html": "text/html; charset=utf-8", "manifest": "application/json"}
 
 
-def publish(s: Settings, report: str, office: str, period: str) -> Published:
+def period_ended(period: str, today: date | None = None) -> bool:
+    """A month (YYYY-MM) is over once its last day has passed in Beijing."""
+    y, m = (int(x) for x in period.split("-"))
+    return date(y + m // 12, m % 12 + 1, 1) <= (today or clock.today())
+
+
+def not_ended_message(period: str, today: date | None = None) -> str:
+    return (f"{period} has not ended (today is {today or clock.today()} in Beijing): a monthly report covers a"
+            " closed month; ask for an earlier month, or wait until the month is over")
+
+
+def publish(s: Settings, report: str, office: str, period: str, today: date | None = None) -> Published:
     """Write-once: an existing file is never replaced. A rerun of the same period produces the same bytes
-    (`unchanged`); a stored file that differs is kept and reported (`differs`), never silently overwritten."""
+    (`unchanged`); a stored file that differs is kept and reported (`differs`), never silently overwritten.
+    Only a month that has ended (Beijing time) is published: the files say 截至<month end>, and write-once
+    would keep a half month's figures under that title for good."""
+    if not period_ended(period, today):
+        raise frames.ReportError(not_ended_message(period, today))
     r, body = produce(s, report, office, period)
     names = file_names(r)
     c = object_store.client(s)
