@@ -285,6 +285,17 @@ def test_cities_without_data_are_not_assessed_or_ranked(rs):
     assert r.sections[0].chart_count() == 1
     _r, body = publish.produce(rs, "city_assessment", PROVINCE_OFFICE, OCT)
     assert body["html"].decode().count("无数据") == 2 * others.height  # 数据质量得分 and 综合得分 of each
+    assert not any(h.startswith("本市") for h in r.headline)
+
+
+def test_a_city_office_gets_the_whole_ranking_and_its_own_place_in_the_headline(rs):
+    own = frames.build(rs, "city_assessment", HULUDAO_OFFICE, OCT)
+    province = frames.build(rs, "city_assessment", PROVINCE_OFFICE, OCT)
+    assert own.sections[0].frame.equals(province.sections[0].frame)
+    composite = own.sections[0].frame.filter(pl.col("city_code") == sc.CITY)["composite"][0]
+    assert f"本市（葫芦岛市）综合得分{composite:.1f}分，全省排名第1/1。" in own.headline
+    dalian = frames.build(rs, "city_assessment", "dalian_credit_office", OCT)
+    assert "本市（大连市）本月无数据质量得分，不参与考核排名。" in dalian.headline
 
 
 # --- the HTML in a real browser ---------------------------------------------------------------------------------

@@ -377,8 +377,17 @@ def city_assessment(conn: psycopg.Connection, o: Office, period: str) -> Report:
                 "（无案件需化解的城市按数据质量得分计）。"]
     if first.height:
         headline.append(f"综合得分第一：{first['city_name'][0]}（{first['composite'][0]:.1f}分）。")
+    # every office gets the whole province's ranking (a city is assessed against its peers); a city office's
+    # headline says where it stands
+    scope = city_scope(o)
+    own = table.filter(pl.col("city_code") == scope) if scope else table.clear()
+    if own.height:
+        c = own.row(0, named=True)
+        headline.append(f"本市（{c['city_name']}）" + (
+            f"综合得分{c['composite']:.1f}分，全省排名第{c['rank']}/{first.height}。" if c["composite"] is not None
+            else "本月无数据质量得分，不参与考核排名。"))
     if silent.height:
-        headline.append(f"本月辖区信源单位均未报送数据、不参与考核排名的城市{silent.height}个："
+        headline.append(f"本月全市信源单位均未报送数据、不参与考核排名的城市{silent.height}个："
                         f"{'、'.join(silent['city_name'].to_list())}。")
     return Report(
         code="city_assessment", title_zh="城市信用考核表", office_code=o.code, office_name=o.name_zh,
