@@ -254,9 +254,14 @@ def test_a_corrupt_upload_is_told_in_plain_chinese_with_its_file_name(env, dags)
     text = notice["title"] + notice["body"]
     assert "处罚-导出失败.xlsx" in text and "未能读取" in text and "有效期至" in text
     assert not any(w in text for w in ("BadZipFile", "unreadable_file", "Error", "Exception"))
-    [row] = sheet_rows(workbook(s, unit, bid)["问题数据清单"])
-    assert "处罚-导出失败.xlsx" in row["报送文件"] and "unreadable" not in json.dumps(row, ensure_ascii=False)
+    wb = workbook(s, unit, bid)
+    [row] = sheet_rows(wb["问题数据清单"])
+    assert "处罚-导出失败.xlsx" in row["报送数据"] and "unreadable" not in json.dumps(row, ensure_ascii=False)
     assert "Zip" not in row["问题说明"]
+    # nothing in it to correct: its 说明 says to resend the batch, not to edit a sheet it does not have
+    assert wb.sheetnames == ["问题数据清单", "说明"]
+    how_to = "".join(str(c.value or "") for r in wb["说明"].iter_rows() for c in r)
+    assert "重新报送整批数据" in how_to and "无需修改或退回" in how_to and "待修改记录" not in how_to
 
 
 def test_the_same_bytes_under_three_names_send_one_notice(env, dags):

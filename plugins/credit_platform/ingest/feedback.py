@@ -6,6 +6,8 @@ catalog's Chinese headers (ID numbers masked). A clerk corrects the cells and se
 gate 0 reads the first sheet, keeps 记录编号 to match each row to its rejection and ignores the other feedback
 columns. Rows rejected only as duplicates need nothing and are not in sheet 1 (sending them back would report
 the record twice). Sheet 2 "问题数据清单" lists every problem; sheet 3 "说明" says how to correct and return.
+A batch that could not be read at all gets a workbook of two sheets: the file's problem, and "说明" telling the
+unit to resend the whole batch (there is nothing in it to correct and return).
 Every cell is written as text: a value such as `=cmd|…` stays data, never a formula.
 """
 
@@ -35,6 +37,16 @@ HOW_TO_ZH = [
     "“修改要求”列可以保留，平台读取时会忽略。",
     "5. 标注为“重复报送”的记录无需修改，也不要再次报送，平台已登记。",
     "6. 日期请填写为YYYY-MM-DD格式；所有单元格均为文本格式，请勿输入公式。",
+]
+
+# a batch that could not be read has no records to correct here: the unit fixes and resends its own file
+BATCH_HOW_TO_ZH = [
+    "如何处理",
+    "1. 平台未能读取“报送数据”列所列的整批数据，其中的记录均未入库，也未逐条检查。",
+    "2. 请按“问题说明”和“修改要求”修正后（文件可从业务系统重新导出），通过原渠道重新报送整批数据。",
+    "3. 本清单仅作说明，无需修改或退回；重新报送的数据通过检查后，本问题即视为已整改。",
+    "4. 以文件报送的，可用CSV（UTF-8或GB18030编码）或Excel（.xlsx）格式，第一行为表头，"
+    "表头使用目录中的中文字段名或字段代码。",
 ]
 
 
@@ -130,14 +142,14 @@ def workbook(item: Item, records: pl.DataFrame, problems: pl.DataFrame, batch_id
 def batch_error_workbook(source_name: str, received_at: str, message_zh: str) -> bytes:
     """A batch that could not be read at all: which file, when, what is wrong, in plain Chinese."""
     wb, buf = _new_workbook()
-    _table(wb, "问题数据清单", ["报送文件", "接收时间", "问题说明", "修改要求"],
+    _table(wb, "问题数据清单", ["报送数据", "接收时间", "问题说明", "修改要求"],
            [[source_name, received_at, message_zh, BATCH_FIX_ZH]], 0, {2})
-    _how_to(wb)
+    _how_to(wb, BATCH_HOW_TO_ZH)
     wb.close()
     return buf.getvalue()
 
 
-def _how_to(wb) -> None:
+def _how_to(wb, lines: list[str] = HOW_TO_ZH) -> None:
     ws = wb.add_worksheet("说明")
     title = wb.add_format({"bold": True, "font_size": 14})
     text = wb.add_format({"text_wrap": True, "valign": "top"})
@@ -145,7 +157,7 @@ def _how_to(wb) -> None:
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
-    ws.write_string(0, 0, HOW_TO_ZH[0], title)
-    for i, line in enumerate(HOW_TO_ZH[1:], 2):
+    ws.write_string(0, 0, lines[0], title)
+    for i, line in enumerate(lines[1:], 2):
         ws.write_string(i, 0, line, text)
         ws.set_row(i, 15 * -(-_width(line) // 106))
