@@ -59,7 +59,8 @@ OFFSETS = rules().levels.offsets()
 
 
 def test_levels_in_order_never_skipped_and_spaced_from_the_previous_send():
-    assert due_level(cause(0), OFFSETS, {})[0] == "notice"
+    assert due_level(cause(0), OFFSETS, {}) == (
+        "notice", "逾期未报送: past the rule's limit since 2026-09-29 (+0 working days)")
     assert due_level(cause(1), OFFSETS, {"notice": 1}) is None
     assert due_level(cause(2), OFFSETS, {"notice": 2})[0] == "reminder"
     # the job was down for a week: the notice goes first, not the escalation

@@ -212,7 +212,10 @@ def test_no_message_contains_a_clear_id_number(timeline):
 def test_dry_run_json_names_unit_rule_level_period_targets_and_what_is_behind(timeline):
     s, *_ = timeline
     r = engine.run(s, now=at(date(2026, 10, 13)), dry_run=True, units=UNITS)
-    assert not r.acting and r.delivered == []
+    assert not r.acting and r.delivered == [] and r.reason == "dry run: nothing sent"
+    # on a day off a dry run says that a real run would send nothing either (National Day)
+    off = engine.run(s, now=at(date(2026, 10, 5)), dry_run=True, units=UNITS)
+    assert off.reason.startswith("dry run: nothing sent (nor would a real run now: 2026-10-05 is not a working day")
     causes, _ = engine.plan(s, date(2026, 10, 13), rules(), UNITS)
     assert {(c.unit, c.rule) for c in causes} >= {("ln_forest", "overdue_submission"), ("ln_forest", "silence")}
     # a fresh as-of with nothing sent yet shows the notices due that day, with the obligations behind them

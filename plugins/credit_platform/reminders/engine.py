@@ -121,11 +121,17 @@ def due_level(cause: Cause, offsets: list[tuple[str, int]], sent: dict[str, int]
         prev, prev_offset = offsets[i - 1]
         if sent[prev] < offset - prev_offset:
             return None
-        why = (f"{RULE_ZH[cause.rule]} since {cause.opened_on} ({cause.working_days_open} working days); "
-               f"{prev} sent {sent[prev]} working days ago")
+        why = f"{_open_since(cause)}; {prev} sent {sent[prev]} working days ago"
     else:
-        why = f"{RULE_ZH[cause.rule]} since {cause.opened_on} ({cause.working_days_open} working days)"
+        why = _open_since(cause)
     return level, why
+
+
+def _open_since(cause: Cause) -> str:
+    # the day the rule's limit was passed, not the age of the matter the message counts (a record rejected six
+    # working days ago passed a five-day correction window on its sixth)
+    return (f"{RULE_ZH[cause.rule]}: past the rule's limit since {cause.opened_on} "
+            f"(+{cause.working_days_open} working days)")
 
 
 # --- who ----------------------------------------------------------------------------------------------------------
@@ -266,7 +272,9 @@ def run(s: Settings, now: datetime | None = None, dry_run: bool = False, r: Remi
     as_of = clock.beijing_date(now)
     acting, reason = acting_now(now, r)
     _, messages = plan(s, as_of, r, units)
-    result = RunResult(as_of, acting and not dry_run, "dry run: nothing sent" if dry_run else reason, messages)
+    if dry_run:
+        reason = "dry run: nothing sent" + ("" if acting else f" (nor would a real run now: {reason})")
+    result = RunResult(as_of, acting and not dry_run, reason, messages)
     if dry_run or not acting:
         return result
     for m in messages:
