@@ -174,14 +174,17 @@ def test_missing_columns_are_named(tmp_path):
     assert "处罚决定日期（CF_JDRQ）" in report["batch_error"]["detail"]
 
 
-@pytest.mark.parametrize("content", [
-    HEADER.encode() + b'\n"unterminated,1\n2,3\n',  # broken quoting
-    HEADER.encode() + b"\n" + b"a," * 40 + b"\n",  # more fields than the header
+@pytest.mark.parametrize(("content", "says"), [
+    (HEADER.encode() + b'\n"unterminated,1\n2,3\n', "引号不配对"),  # broken quoting
+    # more fields than the header, on the file's fourth line: the clerk is told which
+    (HEADER.encode() + b"\n" + b"a," * 2 + b"a\n" + b"a\n" + b"a," * 40 + b"\n",
+     f"第4行有41列，多于表头的{HEADER.count(',') + 1}列"),
 ])
-def test_broken_csv_is_a_clear_batch_error(tmp_path, content):
+def test_broken_csv_is_a_clear_batch_error(tmp_path, content, says):
     rc, report = _batch_error(tmp_path, "broken.csv", content)
     assert rc == 2 and report["batch_error"]["reason"] == "unreadable_file"
-    assert "CSV" in report["batch_error"]["detail"]
+    assert "CSV" in report["batch_error"]["detail"] and says in report["batch_error"]["detail"]
+    assert report["batch_error"]["message_zh"].count("重新导出") <= 1  # the advice once, not twice
 
 
 def _good_xlsx(tmp_path: Path, rows: int) -> Path:
@@ -213,6 +216,9 @@ def test_unknown_item_is_a_friendly_error(tmp_path):
     assert proc.returncode == 64
     assert "unknown catalog item 'no_such_item'" in proc.stderr
     assert "Traceback" not in proc.stderr
+    missing = subprocess.run([CLI, "validate", str(tmp_path / "nope.csv"), "--item", "administrative_penalty"],
+                             capture_output=True, text=True)
+    assert (missing.returncode, missing.stdout) == (64, "") and "nope.csv is not a file" in missing.stderr
 
 
 def test_zip_bomb_xlsx_is_refused_before_parsing(tmp_path):

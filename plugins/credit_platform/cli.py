@@ -343,6 +343,9 @@ def validate(
     except ValueError:
         typer.echo(f"error: --received-on {received_on!r} is not YYYY-MM-DD", err=True)
         raise typer.Exit(64) from None
+    if not file.is_file():  # a mistyped path is the engineer's error, not a unit's unreadable batch
+        typer.echo(f"error: {file} is not a file", err=True)
+        raise typer.Exit(64)
     try:
         report = validate_file(file, item, day)
     except CatalogError as err:

@@ -233,15 +233,31 @@ def _csv_chunks(source: Source, mapping: dict[str, str], chunk_rows: int) -> Ite
     except pl.exceptions.PolarsError as err:
         if "utf-8" in str(err).lower():
             raise BatchError("undecodable_text", "文件中含有非UTF-8编码的内容（可能混用了GBK编码）") from None
-        raise BatchError("unreadable_file", _csv_error_zh(str(err))) from None
+        raise BatchError("unreadable_file", _csv_error_zh(str(err), source)) from None
 
 
-def _csv_error_zh(text: str) -> str:
+def _csv_error_zh(text: str, source: Source) -> str:
     if "more fields" in text:
-        return "CSV解析失败：某行的列数多于表头（可能有未加引号的逗号）"
+        long = _first_long_line(source)
+        where = f"第{long[0]}行有{long[1]}列，多于表头的{long[2]}列" if long else "某行的列数多于表头"
+        return f"CSV解析失败：{where}（可能有未加引号的逗号）"
     if "could not parse" in text:
         return "CSV解析失败：引号不配对或字段无法解析"
-    return "CSV解析失败：文件格式不规范，请用Excel或WPS另存为CSV（逗号分隔）后重新上报"
+    return "CSV解析失败：文件格式不规范"
+
+
+def _first_long_line(source: Source) -> tuple[int, int, int] | None:
+    """(line as a text editor counts it, fields, header fields) of the first record longer than the header: read
+    again only when polars has refused the file, to tell the clerk where to look."""
+    fh = io.TextIOWrapper(io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb"),
+                          encoding="utf-8-sig", errors="replace", newline="")
+    with fh:
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        for row in reader:
+            if len(row) > len(header):
+                return reader.line_num, len(row), len(header)
+    return None
 
 
 def _cell_text(v) -> str | None:
