@@ -111,7 +111,9 @@ def test_indicators_cli_json(rs, monkeypatch):
 
     with env_of(rs):
         res = CliRunner().invoke(app, ["indicators", "--period", OCT, "--unit", sc.UNIT, "--json"])
+        nope = CliRunner().invoke(app, ["indicators", "--period", OCT, "--unit", "nope"])
     assert res.exit_code == 0, res.output
+    assert nope.exit_code == 64 and "unknown unit or city 'nope'" in nope.output
     out = {o["indicator"]: o for o in json.loads(res.stdout)}
     assert {k: (o["numerator"], o["denominator"]) for k, o in out.items() if k in sc.EXPECTED_OCTOBER} \
         == sc.EXPECTED_OCTOBER

@@ -454,10 +454,17 @@ def indicators(
 
     import psycopg
 
+    from credit_platform.catalog.registry import registry
+
     if not re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?", period):
         typer.echo(f"error: --period {period!r} is not YYYY-MM, YYYY-Qn or YYYY", err=True)
         raise typer.Exit(64)
     period_type = "month" if len(period) == 7 and "Q" not in period else "quarter" if "Q" in period else "year"
+    reg = registry()
+    if unit and unit not in reg.units and unit not in reg.regions:
+        typer.echo(f"error: unknown unit or city {unit!r} (a source unit code from contracts/registry, or a city's"
+                   " region code such as 211400)", err=True)
+        raise typer.Exit(64)
     s = Settings.from_env()
     with psycopg.connect(s.pg_dsn()) as conn:
         rows = conn.execute(
