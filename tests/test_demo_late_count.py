@@ -1,4 +1,4 @@
-"""The demo's lateness equals its ground truth: every record the demo planted late (and every copy of one sent
+"""The demo's lateness and rejections equal its ground truth: every record the demo planted late (and every copy of one sent
 again by another unit or channel) is flagged `on_time = false`, and nothing else is — whatever weekday the
 demo runs on (a Saturday run counts Friday deadlines as passed). In a database and buckets of its own."""
 
@@ -59,3 +59,11 @@ def test_the_demo_late_count_equals_its_ground_truth(settings):
         received, = conn.execute("select sum(rows) from landing.batches").fetchone()
     assert truth["late_record_ids"] and late == truth["late_records_loaded"]
     assert received == truth["records"]  # the online-fill twins included: they are fed like any record
+    # every record with a planted defect (and every copy of one) is rejected, and nothing else but the one
+    # corrupt upload, the demo's only batch refused whole
+    with psycopg.connect(s.pg_dsn()) as conn:
+        record_rejects, = conn.execute(
+            "select sum(rejected) from landing.batches where batch_error_reason is null").fetchone()
+        whole = conn.execute("select unit_code from landing.batches where batch_error_reason is not null").fetchall()
+    assert record_rejects == truth["planted_defects"]
+    assert whole == [("ln_hurd",)]

@@ -69,7 +69,7 @@ def unit_table(s: Settings, day=None) -> dict[str, int]:
     with psycopg.connect(s.pg_dsn()) as conn:
         ledger = {r[0]: r[1:] for r in conn.execute(
             f"select unit_code, count(*), sum(rows), sum(accepted), sum(rejected),"
-            f" count(*) filter (where status = 'rejected') from landing.batches where {today} group by 1",
+            f" count(*) filter (where batch_error_reason is not null) from landing.batches where {today} group by 1",
             (day,)).fetchall()}
         by_channel = dict(conn.execute(f"select channel, sum(rows) from landing.batches where {today} group by 1",
                                        (day,)).fetchall())
@@ -154,7 +154,8 @@ def run(s: Settings) -> int:
     if fed.skipped:
         print("  today's demo data were fed by an earlier run: running the DAGs again on the same input")
     else:
-        print(f"  fed {fed.records} records by channel {fed.by_channel}; planted defects {fed.planted},"
+        print(f"  fed {fed.records} records by channel {fed.by_channel}; with a planted defect {fed.planted}"
+              " (copies included: each is rejected, the 拒收 total below less the corrupt upload's one),"
               f" late {fed.late} (with their copies {fed.late + fed.late_copies} late records, the 迟报 total"
               f" below), copies of decisions on other channels/units {fed.duplicates},"
               f" plus one corrupt upload; ground truth in {demo_data.truth_path(s, clock.today())}")

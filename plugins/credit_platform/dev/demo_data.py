@@ -31,6 +31,7 @@ class Fed:
     by_channel: dict[str, int] = field(default_factory=dict)
     skipped: bool = False
     late_ids: list[str] = field(default_factory=list)
+    planted_ids: set[str] = field(default_factory=set)  # records with a planted defect: their copies fail too
     late_copies: int = 0  # copies of late records sent again by another unit or channel: late there too
     duplicate_groups: dict[str, list[str]] = field(default_factory=dict)  # original record_id → copies
 
@@ -45,7 +46,9 @@ def _records(unit, item: str, n: int, today: date, rng: random.Random, fed: Fed)
     out = []
     decision = it.by_role("decision_date")
     for i, (rec, planted) in enumerate(generate_rows(spec, cat)):
-        fed.planted += planted is not None
+        if planted is not None:
+            fed.planted += 1
+            fed.planted_ids.add(f"{unit.code}-{item}-{today}-{i}")
         # some records are reported late (lateness is measured, not rejected)
         if (planted is None and decision and it.deadline and not decision.not_before and rng.random() < 0.12):
             rec[decision.code] = late_decision_date(today, it.deadline.working_days, rng).isoformat()
@@ -97,6 +100,7 @@ def feed(s: Settings, today: date | None = None, seed: int = 7) -> Fed:
                     twin = recs[0]
                     _deliver(s, unit.code, "online_fill", ob.item, [twin], rng, today)
                     fed.late_copies += twin["record_id"] in fed.late_ids
+                    fed.planted += twin["record_id"] in fed.planted_ids
                     fed.duplicate_groups.setdefault(twin["record_id"], []).append(f"{unit.code}/online_fill")
                     fed.duplicates += 1
                     fed.records += 1  # a record fed like any other: the ledger counts it on its channel
@@ -110,6 +114,7 @@ def feed(s: Settings, today: date | None = None, seed: int = 7) -> Fed:
                 for cp in copies:
                     original = cp["record_id"].split("-copy-", 1)[1]
                     fed.late_copies += original in fed.late_ids
+                    fed.planted += original in fed.planted_ids
                     fed.duplicate_groups.setdefault(original, []).append(f"{unit.code}/{channel}")
                 recs += copies
                 fed.duplicates += len(copies)
