@@ -428,6 +428,10 @@ def test_failed_delivery_recorded_and_retried_without_resending(rs):
     assert (bad.status, bad.sent_now, bad.attempts) == ("failed", False, 1) and bad.last_error
     assert (good.status, good.sent_now) == ("sent", True)
     assert len(list(outbox.glob("*.json"))) == before + 1
+    # the outbox, like a mail, carries the files: the notice says so and lists them
+    sent = json.loads(max(outbox.glob("*anshan_credit_office*.json")).read_text(encoding="utf-8"))
+    assert "请查收附件或通过以下链接下载" in sent["body"]
+    assert sorted(sent["attachments"]) == [f"城市信用考核表（{OCT}）.html", f"城市信用考核表（{OCT}）.xlsx"]
     recorded = rows(rs, "select key, status, attempts, kind, recipient from ops.notices where key like %s order by 1",
                     (f"report:city_assessment:%:{OCT}",))
     assert recorded == [(f"report:city_assessment:anshan_credit_office:{OCT}", "sent", 1, "report",

@@ -26,8 +26,11 @@ def _outbox(body: str, title: str, notify_type: str, meta: dict, *args, **kwargs
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     digest = hashlib.sha256(f"{recipient}{title}{body}".encode()).hexdigest()[:10]
     path = outbox / f"{stamp}-{recipient}-{digest}.json"
+    # what a mail would carry: the attached files' names (the files stay where the sender put them)
+    attached = [a.name or a.path for a in kwargs.get("attach") or []]
     path.write_text(json.dumps({"recipient": recipient, "title": title, "body": body,
-                                "type": str(notify_type), "sent_at": stamp}, ensure_ascii=False, indent=2),
+                                "type": str(notify_type), "sent_at": stamp, "attachments": attached},
+                               ensure_ascii=False, indent=2),
                     encoding="utf-8")
     return True
 

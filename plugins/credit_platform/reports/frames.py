@@ -136,8 +136,9 @@ def data_quality(conn: psycopg.Connection, o: Office, period: str) -> Report:
     headline = [
         f"{p['period'][:4]}年{int(p['period'][5:])}月，{where}{senders}报送记录{total_received:,}条，"
         f"通过目录校验{total_accepted:,}条，合规率{compliance}。",
-        f"迟报率超过{threshold:.0%}的单位{flagged.height}家，列入通报整改；"
-        f"尚未整改的问题数据{int(open_problems['open_records'].sum() or 0):,}条。",
+        (f"迟报率超过{threshold:.0%}的单位{flagged.height}家，列入通报整改；" if flagged.height
+         else f"没有迟报率超过{threshold:.0%}的单位；")
+        + f"尚未整改的问题数据{int(open_problems['open_records'].sum() or 0):,}条。",
     ]
     if scored.height:
         headline.append(f"综合得分第一：{scored['unit_name'][0]}（{scored['score'][0]:.1f}分）。")

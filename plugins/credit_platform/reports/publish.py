@@ -120,7 +120,9 @@ def deliver(s: Settings, pub: Published, targets: tuple[str, ...] | None = None,
             paths.append(str(path))
         attachments = tuple(paths)
     y, m = pub.period.split("-")
-    body = (f"{office.name_zh}：\n{y}年{int(m)}月《{pub.title_zh}》已生成，请查收附件"
+    # only an email target carries the files; every target gets the links
+    got = "请查收附件或通过以下链接下载" if attachments else "请通过以下链接下载"
+    body = (f"{office.name_zh}：\n{y}年{int(m)}月《{pub.title_zh}》已生成，{got}"
             "（Excel 与网页版，网页版可离线打开、按A4打印）。\n"
             f"Excel：{links.get('xlsx', '')}\n网页版：{links.get('html', '')}\n（链接{LINK_DAYS}天内有效）")
     notice = delivery.Notice(
