@@ -28,11 +28,11 @@ def test_each_outcome_says_what_happened_and_what_to_do():
     assert _notice(batch_error="文件不是有效的Excel工作簿", rows=0, accepted=0)[1] == (
         f"{HEAD}未能读取，未入库任何记录。\n原因：文件不是有效的Excel工作簿\n请修正后重新报送整个文件。\n批次号：b-1")
     assert _notice(accepted=7, rejected=3, duplicates=1, to_fix=2)[1] == (
-        f"{HEAD}共10条，已入库7条，未通过校验3条（其中1条为同一文件内的重复记录，已登记，无需处理）。\n"
+        f"{HEAD}共10条，已入库7条，未通过校验3条（其中1条为本批数据内的重复记录，已登记，无需处理）。\n"
         "请打开问题数据清单，在“待修改记录”工作表中按“问题说明”修改这2条记录，保留“记录编号”列，修改后将清单原样重新报送。\n"
         "批次号：b-1")
     assert _notice(accepted=9, rejected=1, duplicates=1, to_fix=0)[1] == (
-        f"{HEAD}共10条，已入库9条，未通过校验1条（其中1条为同一文件内的重复记录，已登记，无需处理）。\n"
+        f"{HEAD}共10条，已入库9条，未通过校验1条（其中1条为本批数据内的重复记录，已登记，无需处理）。\n"
         "无需修改或重新报送。\n批次号：b-1")
 
 
