@@ -140,6 +140,16 @@ def test_a_resident_id_whose_birth_date_is_no_day_is_rejected_even_with_a_right_
     assert not any(i in json.dumps(report, ensure_ascii=False) for i in ids)
 
 
+def test_an_id_number_typed_into_a_remark_is_kept_masked_and_the_unit_is_told(tmp_path):
+    clear = "210102198001010010"
+    rows = [GOOD + ",当事人身份证" + clear, GOOD.replace("〔2026〕1号", "〔2026〕2号") + ",无"]
+    (tmp_path / "r.csv").write_text(HEADER + ",备注\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    rc, report = validate(tmp_path / "r.csv")
+    assert rc == 0 and report["accepted"] == 2
+    assert report["warnings"] == ["以下字段中填写了身份证号码，平台已打码保存（不保存明文），请核对业务系统的导出：「备注」1条"]
+    assert clear not in json.dumps(report, ensure_ascii=False)
+
+
 def _batch_error(tmp_path, name: str, content: bytes) -> tuple[int, dict]:
     f = tmp_path / name
     f.write_bytes(content)

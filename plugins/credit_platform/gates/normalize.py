@@ -82,7 +82,7 @@ def probe(df: pl.DataFrame, fields: list[FieldSpec]) -> Probe:
 
 
 def normalize(df: pl.DataFrame, fields: list[FieldSpec], scan_ids: Collection[str] = (),
-              found: Probe | None = None) -> pl.DataFrame:
+              found: Probe | None = None, masked: dict[str, int] | None = None) -> pl.DataFrame:
     """Normalise every field; then mask ID numbers found in the `scan_ids` columns (`pii.redact_frame`)."""
     found = found or probe(df, fields)
     exprs = []
@@ -100,7 +100,7 @@ def normalize(df: pl.DataFrame, fields: list[FieldSpec], scan_ids: Collection[st
     # empty → null in a second step: `e` twice in one expression would be evaluated twice (eager: no CSE)
     out = df.with_columns(exprs).with_columns(
         [pl.when(pl.col(f.code).str.len_bytes() > 0).then(pl.col(f.code)) for f in fields])
-    return redact_frame(out, [c for c in scan_ids if c in found.attention])
+    return redact_frame(out, [c for c in scan_ids if c in found.attention], masked)
 
 
 def blank_rows(df: pl.DataFrame, codes: list[str]) -> pl.Series:

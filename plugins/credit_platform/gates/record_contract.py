@@ -324,6 +324,7 @@ class Validated:
     frame: pl.DataFrame  # normalised catalog columns + ROW (1-based data row number)
     accepted: pl.Series  # boolean per row
     rejections: pl.DataFrame  # row, field, reason, value, other (extra detail)
+    masked: dict[str, int] = field(default_factory=dict)  # field code → values an ID number was masked in
 
 
 @dataclass
@@ -363,7 +364,9 @@ def validate_frame(item: Item, raw: pl.DataFrame, received_on: date, row_offset:
     # value in an identifier field then fails its format and is rejected, which is what it is: wrong data)
     fields = raw.select(item.codes)
     found = probe(fields, item.fields)
-    df = normalize(fields, item.fields, scan_ids=[f.code for f in item.fields if not f.personal_id], found=found)
+    masked: dict[str, int] = {}
+    df = normalize(fields, item.fields, scan_ids=[f.code for f in item.fields if not f.personal_id], found=found,
+                   masked=masked)
     if REF in raw.columns:  # a returned feedback workbook: each row's 记录编号 travels beside the fields
         df = df.with_columns(raw.get_column(REF).cast(pl.Utf8).str.strip_chars().replace("", None).alias(REF))
     row_numbers = (rows.cast(pl.Int64).alias(ROW) if rows is not None
@@ -395,7 +398,7 @@ def validate_frame(item: Item, raw: pl.DataFrame, received_on: date, row_offset:
     rejections = reduce_failures(failures, work, item)
     rejected_rows = rejections.get_column("row").unique()
     accepted = ~work.get_column(ROW).is_in(rejected_rows.implode())
-    return Validated(frame=df.drop(RECEIVED), accepted=accepted, rejections=rejections)
+    return Validated(frame=df.drop(RECEIVED), accepted=accepted, rejections=rejections, masked=masked)
 
 
 def reduce_failures(failures: pl.DataFrame, work: pl.DataFrame, item: Item) -> pl.DataFrame:

@@ -69,6 +69,7 @@ def _validate(source: Path | bytes, item: Item, report: Report, received_on: dat
         report.format, report.encoding, report.warnings = batch.format, batch.encoding, batch.warnings
         report.line_offset = batch.line_offset
         tracker = DuplicateTracker()
+        masked: dict[str, int] = {}
         for chunk in batch.chunks:
             if prepare:
                 chunk = prepare(chunk)
@@ -79,8 +80,14 @@ def _validate(source: Path | bytes, item: Item, report: Report, received_on: dat
             report.rejected += validated.frame.height - n_ok
             if messages:
                 report.rejections += _messages(validated.rejections, item_code, cat, received_on, batch.line_offset)
+            for code, n in validated.masked.items():
+                masked[code] = masked.get(code, 0) + n
             if on_chunk:
                 on_chunk(validated)
+        if masked:  # kept, masked: the unit should know its system exports ID numbers where none belong
+            names = item.names
+            report.warnings.append("以下字段中填写了身份证号码，平台已打码保存（不保存明文），请核对业务系统的导出："
+                                   + "、".join(f"「{names.get(c, c)}」{n}条" for c, n in masked.items()))
     except BatchError as err:
         report.rows = report.accepted = report.rejected = 0
         report.rejections = []

@@ -141,11 +141,17 @@ def redact_column(values: pl.Series, hit: pl.Series | None = None) -> pl.Series:
     return values.scatter(idx, fixed)
 
 
-def redact_frame(df: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+def redact_frame(df: pl.DataFrame, columns: list[str], masked: dict[str, int] | None = None) -> pl.DataFrame:
     """`redact_column` over some columns of a frame: the candidates of all of them in one parallel pass (most
-    hold none at all), then only the columns with a candidate are rewritten."""
+    hold none at all), then only the columns with a candidate are rewritten. `masked`, when given, gets the
+    number of values each column had an ID number masked in (the unit is told)."""
     if not columns:
         return df
     hits = df.select([pl.col(c).str.contains(CANDIDATE_PATTERN).fill_null(False) for c in columns])
     fixed = [redact_column(df.get_column(c), hits.get_column(c)) for c in columns if hits.get_column(c).any()]
+    if masked is not None:
+        for new in fixed:
+            changed = int((new != df.get_column(new.name)).fill_null(False).sum())
+            if changed:
+                masked[new.name] = masked.get(new.name, 0) + changed
     return df.with_columns(fixed) if fixed else df
