@@ -17,6 +17,7 @@ import zlib
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from pathlib import Path
 
 import openpyxl
 import polars as pl
@@ -513,6 +514,9 @@ def test_report_cli_says_where_it_wrote_and_refuses_bad_input(rs):
     assert line["files"][0] == (f"s3://{PREFIX}reports/serious_ledger/{HULUDAO_OFFICE}/{OCT}/"
                                 f"serious_ledger-{HULUDAO_OFFICE}-{OCT}.xlsx")
     assert line["status"] in ("written", "unchanged")
+    assert [Path(p).name for p in line["local"]] == ["严重失信主体认定信息台账通报（2026-10）.xlsx",
+                                                    "严重失信主体认定信息台账通报（2026-10）.html"]
+    assert Path(line["local"][0]).read_bytes()[:2] == b"PK"
     assert bad_period.exit_code == 64 and "YYYY-MM" in bad_period.output
     assert no_data.exit_code == 1 and "no figures for period 2019-01" in no_data.output
     assert unknown.exit_code == 64 and "unknown report" in unknown.output

@@ -403,7 +403,8 @@ def report(
     build: bool = typer.Option(True, "--build/--no-build", help="rebuild the report models first (dbt)"),
     send: bool = typer.Option(False, "--send", help="also deliver (once per report, office and period)"),
 ) -> None:
-    """Produce a report as of a past month (XLSX + HTML, write-once in s3://reports/…) and say where it is."""
+    """Produce a report as of a past month (XLSX + HTML, write-once in s3://reports/…, a copy under
+    CP_HOME/reports-out/) and say where it is."""
     from credit_platform.catalog.items import CatalogError
     from credit_platform.catalog.registry import registry
     from credit_platform.reports import frames, gate, publish, schedule
@@ -428,7 +429,8 @@ def report(
         for code in offices:
             pub = publish.publish(s, name, code, period)
             line = {"report": pub.report, "office": pub.office, "period": pub.period, "status": pub.status,
-                    "files": [f"s3://{s.bucket('reports')}/{k}" for k in pub.keys], "figures": pub.figures}
+                    "files": [f"s3://{s.bucket('reports')}/{k}" for k in pub.keys],
+                    "local": [str(p) for p in publish.local_copies(s, pub)], "figures": pub.figures}
             if send:
                 line["delivery"] = publish.deliver(s, pub).status
             typer.echo(json.dumps(line, ensure_ascii=False, default=str))

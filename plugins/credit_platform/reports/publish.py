@@ -9,6 +9,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from credit_platform import clock, object_store
 from credit_platform.catalog.registry import registry
@@ -97,6 +98,21 @@ def publish(s: Settings, report: str, office: str, period: str, today: date | No
                      else "unchanged", r.figures, r.title_zh, differs)
 
 
+def local_copies(s: Settings, pub: Published) -> list[Path]:
+    """The stored XLSX and HTML under CP_HOME/reports-out/<report>/<office>/<period>/, named as a clerk would
+    save them (what a mail attaches, and what an engineer opens after `credit-platform report`)."""
+    c = object_store.client(s)
+    folder = s.home / "reports-out" / pub.prefix
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for k in pub.keys:
+        if not k.endswith(".json"):
+            path = folder / f"{pub.title_zh}（{pub.period}）.{k.rsplit('.', 1)[-1]}"
+            path.write_bytes(object_store.get(c, s.bucket("reports"), k))
+            paths.append(path)
+    return paths
+
+
 def deliver(s: Settings, pub: Published, targets: tuple[str, ...] | None = None,
             now: datetime | None = None) -> delivery.DeliveryResult:
     """One notice per report, office and period (key report:<report>:<office>:<period>)."""
@@ -108,17 +124,7 @@ def deliver(s: Settings, pub: Published, targets: tuple[str, ...] | None = None,
              for k in pub.keys if not k.endswith(".json")}
     attachments: tuple[str, ...] = ()
     if any(t.split(":", 1)[0] in ATTACHING for t in (targets or delivery.default_targets(s, pub.office))):
-        folder = s.home / "reports-out" / pub.prefix
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for k in pub.keys:
-            if k.endswith(".json"):
-                continue
-            ext = k.rsplit(".", 1)[-1]
-            path = folder / f"{pub.title_zh}（{pub.period}）.{ext}"
-            path.write_bytes(object_store.get(c, bucket, k))
-            paths.append(str(path))
-        attachments = tuple(paths)
+        attachments = tuple(str(p) for p in local_copies(s, pub))
     y, m = pub.period.split("-")
     # only an email target carries the files; every target gets the links
     got = "请查收附件或通过以下链接下载" if attachments else "请通过以下链接下载"
