@@ -155,10 +155,11 @@ def run(s: Settings) -> int:
         print("  today's demo data were fed by an earlier run: running the DAGs again on the same input")
     else:
         print(f"  fed {fed.records} records by channel {fed.by_channel}; with a planted defect {fed.planted}"
-              " (copies included: each is rejected, the 拒收 total below less the corrupt upload's one),"
+              " (copies included: each is rejected, the 拒收 total below),"
               f" late {fed.late} (with their copies {fed.late + fed.late_copies} late records, the 迟报 total"
               f" below), copies of decisions on other channels/units {fed.duplicates},"
-              f" plus one corrupt upload; ground truth in {demo_data.truth_path(s, clock.today())}")
+              " plus one corrupt upload (the 整批拒收 below);"
+              f" ground truth in {demo_data.truth_path(s, clock.today())}")
     heading("ingest DAGs (dag.test, one per source unit)")
     n, failed = run_ingest(s, registry().units.values())
     from credit_platform.dev.dag_runner import load_dag_module, run_dag
