@@ -210,6 +210,29 @@ def test_a_natural_persons_record_round_trips_with_its_masked_id(env, dags):
     assert q(s, "select count(*) from landing.open_rejections where unit_code = %s", unit) == [(1,)]
 
 
+def test_a_workbook_returned_without_its_reference_column_is_loaded_and_the_unit_is_told(env, dags):
+    s, unit = env, "ln_agri"
+    recs = records(unit, 2, seed=17, prefix="R", person=False)
+    recs[0]["CF_JDRQ"] = (TODAY + timedelta(days=3)).isoformat()  # a future decision date: rejected
+    src.drop_in_inbox(s, unit, "administrative_penalty", "处罚.csv", csv_bytes(recs))
+    assert run_dag(dags[f"ingest__{unit}"]).state == "success"
+    [(first, *_)] = batches(s, unit)
+    wb = workbook(s, unit, first)
+    ws = wb["待修改记录"]
+    header = [c.value for c in ws[1]]
+    ws.cell(2, header.index(NAMES["CF_JDRQ"]) + 1).value = previous_workday(TODAY).isoformat()
+    ws.delete_cols(1)  # the clerk deletes 记录编号
+    buf = io.BytesIO()
+    wb.save(buf)
+    before = outbox(s)
+    src.drop_in_inbox(s, unit, "administrative_penalty", "已修改.xlsx", buf.getvalue())
+    assert run_dag(dags[f"ingest__{unit}"]).state == "success"
+    [_, (second, rows, accepted, *_)] = batches(s, unit)
+    assert (rows, accepted) == (1, 1)  # nothing lost: the record loads
+    [notice] = new_notices(s, before, second)
+    assert "缺少“记录编号”列" in notice["body"] and "保留“记录编号”列" in notice["body"]
+
+
 def test_natural_key_matching_without_reference_closes_one_record_only(env, dags):
     s, unit = env, "anshan_amr"
     recs = records(unit, 2, seed=13, prefix="N")

@@ -67,6 +67,10 @@ def _header_key(text: str) -> str:
 # technical columns of the API / front-end / online-fill channels (provenance) and the feedback workbook's own
 # columns (a returned workbook re-imports as it is): not record fields, ignored without a warning
 TECHNICAL_COLUMNS = {"RECORD_ID", "UPDATED_AT", "ENTRY_ID", "原行号", "原文件行号", "问题说明", "修改要求"}
+FEEDBACK_COLUMNS = {"原文件行号", "问题说明", "修改要求"}  # a returned 问题数据清单 has them beside 记录编号
+NO_REF_WARNING = ("这是退回的问题数据清单，但缺少“记录编号”列：平台只能按关键字段（如文书号）对应原问题记录，"
+                  "修改过关键字段的记录不能视为整改，打码显示的身份证号码也无法还原。请在原清单中修改并保留“记录编号”列后"
+                  "重新报送")
 
 
 def header_map_lookup(item: Item):
@@ -104,6 +108,9 @@ def header_map(item: Item, headers: list[str]) -> tuple[dict[str, str], list[str
     missing = [f for f in item.fields if f.required and f.code not in mapping.values()]
     if missing:
         raise BatchError("missing_columns", "、".join(f"{f.name}（{f.code}）" for f in missing))
+    if REF not in mapping.values() and FEEDBACK_COLUMNS & {_header_key(h) for h in headers}:
+        # its records still load (nothing is lost), but only by natural key can they close rejections: say so
+        warnings.append(NO_REF_WARNING)
     return mapping, warnings
 
 
