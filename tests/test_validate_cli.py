@@ -122,6 +122,7 @@ def test_id_numbers_are_masked_in_messages(tmp_path):
     assert got(report) == {(1, "CF_XDR_ZJHM", "invalid_checksum")}
     assert clear not in proc.stdout + proc.stderr
     assert "2101**********0011" in report["rejections"][0]["message_zh"]
+    assert report["rejections"][0]["message_zh"].endswith("号码以打码形式显示，请填写完整的正确号码。")
 
 
 def test_a_resident_id_whose_birth_date_is_no_day_is_rejected_even_with_a_right_check_digit(tmp_path):

@@ -55,15 +55,18 @@ def record_message(item: Item, cat: Catalog, field_code: str, reason: str, value
         return f"「{name}」应为空（{when}），当前填写了“{shown}”。请删除该值。"
     if reason == "too_long":
         return f"「{name}」长度为{len(value or '')}个字符，超过上限{f.max_length}个字符。请精简后重新报送。"
+    # a personal ID is shown masked: kept as shown, a returned workbook restores the very number that failed
+    retype = "号码以打码形式显示，请填写完整的正确号码。" if f.personal_id else ""
     if reason == "invalid_format":
         if (f.identifier == "resident_id" and value and ID_RE.match(value.upper())
                 and not resident_id_birth_date_ok(value)):
-            return f"「{name}」“{shown}”中的出生日期（第7–14位）不是真实日期。请核对证件号码是否抄录有误。"
+            return f"「{name}」“{shown}”中的出生日期（第7–14位）不是真实日期。请核对证件号码是否抄录有误。{retype}"
         if f.identifier and not f.pattern:
-            return f"「{name}」“{shown}”格式不正确，应为{ID_KIND_ZH[f.identifier]}（字母大写，不含空格）。"
-        return f"「{name}」“{shown}”格式不正确，应为{f.pattern_zh or f.pattern}。"
+            return f"「{name}」“{shown}”格式不正确，应为{ID_KIND_ZH[f.identifier]}（字母大写，不含空格）。{retype}"
+        return f"「{name}」“{shown}”格式不正确，应为{f.pattern_zh or f.pattern}。{retype}"
     if reason == "invalid_checksum":
-        return f"「{name}」“{shown}”校验位错误，不是有效的{ID_KIND_ZH[f.identifier]}。请核对是否抄录有误。"
+        return (f"「{name}」“{shown}”校验位错误，不是有效的{ID_KIND_ZH[f.identifier]}。请核对是否抄录有误。"
+                f"{retype}")
     if reason == "invalid_date":
         return f"「{name}」“{shown}”不是有效日期。请填写真实存在的日期，格式为YYYY-MM-DD、YYYY/MM/DD或YYYYMMDD。"
     if reason == "future_date":
