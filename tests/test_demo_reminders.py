@@ -4,6 +4,7 @@ pipeline, dbt and delivery. Run twice on the same day it sends nothing the secon
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import date
 
 import psycopg
@@ -28,7 +29,11 @@ def test_the_replay_escalates_lists_only_its_units_and_a_second_run_sends_nothin
     first = _notices(d)
     outbox = sorted(p.name for p in s.outbox_dir.glob("*.json"))
     keys = [k for k, *_ in first]
-    assert "督办" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "督办" in out
+    # the summary has one line per sequence, named by its subject (two items overdue are two lines, not one)
+    assert re.search(r"ln_forest\s+逾期未报送\s+administrative_penalty@\S+\s+notice 20", out)
+    assert re.search(r"ln_forest\s+逾期未报送\s+administrative_license@\S+\s+notice 20", out)
     office_bodies = [b for k, r, *_, b in first if k.startswith("reminder:ln_forest:overdue_submission:")
                      and k.endswith(":escalation") and r == "ln_credit_office"]
     assert office_bodies

@@ -272,7 +272,7 @@ def demo() -> None:
 def remind(
     dry_run: bool = typer.Option(False, "--dry-run", help="show what would be sent, to whom and why; send nothing"),
     on: str = typer.Option(None, "--on", help="evaluate as of this day (YYYY-MM-DD, Beijing); default today"),
-    as_json: bool = typer.Option(False, "--json", help="one JSON object per message"),
+    as_json: bool = typer.Option(False, "--json", help="a JSON array, one object per message"),
     unit: list[str] = typer.Option(None, "--unit", help="only these source units (repeat)"),
     refresh: bool = typer.Option(False, "--refresh", help="rebuild the obligations (dbt) first"),
 ) -> None:

@@ -137,9 +137,9 @@ def run(s: Settings, today: date | None = None) -> int:
 def _print_sent(d: Settings) -> None:
     with psycopg.connect(d.pg_dsn()) as conn:
         got = conn.execute(
-            "select meta->>'unit', meta->>'rule',"
+            "select meta->>'unit', meta->>'rule', meta->>'subject',"
             " string_agg(level || ' ' || (sent_at at time zone 'Asia/Shanghai')::date, ', ' order by sent_at)"
             " from ops.notices where meta ? 'rule' and status = 'sent' and key not like '%" + engine.COPY + "'"
-            " group by 1, 2 order by 1, 2").fetchall()
-    for unit, rule, levels in got:  # reminders only: the replay's feedback notices are in the log too
-        print(f"  {unit or '-':<11} {RULE_ZH.get(rule, rule):<8} {levels}")
+            " group by 1, 2, 3 order by 1, 2, 3").fetchall()
+    for unit, rule, subject, levels in got:  # one line per sequence (its subject: item@period, a batch …)
+        print(f"  {unit or '-':<11} {RULE_ZH.get(rule, rule):<8} {subject or '':<40} {levels}")
