@@ -159,11 +159,15 @@ def test_key_field_correction_closes_its_rejection_by_reference(env, dags):
         "记录编号" in (c.value or "") for c in wb["说明"]["A"])
 
     fixed = previous_workday(TODAY - timedelta(days=1)).isoformat()
+    before = outbox(s)
     edit_and_return(s, unit, wb, {row["记录编号"]: {NAMES["CF_JDRQ"]: fixed}}, "问题数据清单-已修改.xlsx")
     assert run_dag(dags[f"ingest__{unit}"]).state == "success"
     [_, (second, rows, accepted, rejected, status)] = batches(s, unit)
     assert (rows, accepted, rejected, status) == (1, 1, 0, "loaded")  # the feedback columns were ignored
     assert {(c, r, res) for *_, c, r, res in rejection_state(s, first)} == {(second, 1, "corrected")}
+    # the clerk hears that the correction went through (a batch without problems gets no notice otherwise)
+    [confirmed] = new_notices(s, before, second)
+    assert "共1条，已全部入库" in confirmed["body"] and "其中1条是此前问题数据的更正" in confirmed["body"]
     assert q(s, "select cf_jdrq::text from landing.administrative_penalty where batch_id = %s", second) == [(fixed,)]
 
 

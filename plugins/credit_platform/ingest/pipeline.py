@@ -129,16 +129,16 @@ def deliver_feedback(s: Settings, batch: LandedBatch, row: dict, out: GateOutcom
     log (ops.notices, key `feedback:<batch>`): racing loads of one batch send it once, a failed notice is
     retried (with backoff) by the next run, and `feedback_sent_at` is set only once it was delivered.
     Returns the workbook's key and the notice's delivery state."""
-    if not (row["rejected"] or row["batch_error_reason"] or row["warnings"] or not row["rows"]):
+    if not (row["rejected"] or row["batch_error_reason"] or row["warnings"] or not row["rows"] or row["corrected"]):
         return None, None
-    # a batch with only warnings, or no records, has no workbook: the notice says it all
+    # a batch with only warnings or corrections, or no records, has no workbook: the notice says it all
     key = feedback_key(batch) if row["rejected"] or row["batch_error_reason"] else None
     nkey = feedback_notice_key(batch.batch_id)
     prior = delivery.status(s, nkey)
     if not (prior and prior.sent):
         out = out or gate_and_stage(s, batch)
         write_feedback(s, out)
-        result = delivery.deliver(s, feedback_notice(s, batch, out, key))
+        result = delivery.deliver(s, feedback_notice(s, batch, out, key, corrected=row["corrected"]))
     else:
         result = prior
     if result.sent:
@@ -173,7 +173,7 @@ def renew_feedback_link(s: Settings, notice: delivery.Notice, now: datetime | No
 
 
 def feedback_notice(s: Settings, batch: LandedBatch, out: GateOutcome, feedback_key: str | None,
-                    now: datetime | None = None) -> delivery.Notice:
+                    now: datetime | None = None, corrected: int = 0) -> delivery.Notice:
     """The notice a clerk can act on: which file (or table / API), when, how many, the link and until when it
     works. Plain Chinese: no reason codes or exception names."""
     unit = registry().unit(batch.unit)
@@ -187,11 +187,13 @@ def feedback_notice(s: Settings, batch: LandedBatch, out: GateOutcome, feedback_
         channel_zh=CHANNEL_ZH[batch.channel], batch_error=(out.batch_error or {}).get("message_zh"),
         rows=out.rows, accepted=out.accepted, rejected=out.rejected, duplicates=dups, to_fix=out.rejected - dups,
         # gate 0's notes (columns ignored…): nothing the unit sent is dropped without a word
-        warnings=[redact_ids(w) for w in out.warnings], link=link, until=until, batch_id=batch.batch_id)
+        warnings=[redact_ids(w) for w in out.warnings], link=link, until=until, batch_id=batch.batch_id,
+        corrected=corrected)
     liaison = tuple(c.url for c in unit.contacts if c.role == "liaison")
     return delivery.Notice(
         key=feedback_notice_key(batch.batch_id), kind="feedback", recipient=unit.code,
         title=title, body=body, targets=liaison,
         meta={"batch": batch.batch_id, "item": batch.item, "rows": out.rows, "accepted": out.accepted,
-              "rejected": out.rejected, "period": batch.received_date.isoformat(), "link_until": until or None,
+              "rejected": out.rejected, "corrected": corrected, "period": batch.received_date.isoformat(),
+              "link_until": until or None,
               "workbook": feedback_key})

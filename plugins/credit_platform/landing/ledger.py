@@ -95,12 +95,15 @@ def referenced_batch(s: Settings, unit: str, item: str, prefix: str) -> tuple[st
 
 
 def ledger_row(s: Settings, batch_id: str) -> dict:
-    """A loaded batch's counts and status, as the ingest task reports them."""
+    """A loaded batch's counts and status, as the ingest task reports them; `corrected`: the earlier rejected
+    records its rows corrected (整改)."""
     with connect(s) as conn:
         row = conn.cursor(row_factory=dict_row).execute(
             f"select batch_id, unit_code, item_code, channel, rows, accepted, rejected, status,"
-            f" batch_error_reason, warnings, feedback_sent_at is not null as feedback_sent"
-            f" from {SCHEMA}.batches where batch_id = %s", (batch_id,)).fetchone()
+            f" batch_error_reason, warnings, feedback_sent_at is not null as feedback_sent,"
+            f" (select count(distinct (r.batch_id, r.row_no)) from {SCHEMA}.rejections r"
+            f"  where r.corrected_by_batch = b.batch_id and r.resolution = 'corrected') as corrected"
+            f" from {SCHEMA}.batches b where batch_id = %s", (batch_id,)).fetchone()
     return dict(row)
 
 

@@ -68,6 +68,9 @@ create table if not exists {SCHEMA}.rejections (
 -- open rejections are looked up by unit, item and natural key when a later batch may correct them
 create index if not exists rejections_open on {SCHEMA}.rejections (unit_code, item_code, natural_key_hash)
     where corrected_by_batch is null;
+-- what a batch closed, for the notice that tells the unit its corrections were accepted
+create index if not exists rejections_closed_by on {SCHEMA}.rejections (corrected_by_batch)
+    where corrected_by_batch is not null;
 """
 
 # One row per rejected record (the rejections have one per failing field): its decision date as far as it could be
