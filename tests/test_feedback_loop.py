@@ -155,6 +155,8 @@ def test_key_field_correction_closes_its_rejection_by_reference(env, dags):
     assert row["原文件行号"] == "3" and row["记录编号"] == f"{first[:12]}-2"  # record 2 is Excel's row 3
     assert "处罚决定日期" in row["问题说明"] and row[NAMES["CF_JDRQ"]] == future
     assert ws.freeze_panes == "B2" and ws.auto_filter.ref and ws.column_dimensions["C"].width > 20
+    # every column is text, its empty cells too: a date or ID number a clerk types in stays as typed
+    assert {ws.column_dimensions[c].number_format for c in ("A", "E", "Z")} == {"@"}
     assert wb.sheetnames == ["待修改记录", "问题数据清单", "说明"] and any(
         "记录编号" in (c.value or "") for c in wb["说明"]["A"])
 

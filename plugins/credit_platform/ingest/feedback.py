@@ -92,8 +92,10 @@ def _table(wb, name: str, header: list[str], rows: list[list], feedback_cols: in
             ws.write_string(r, c, text, cell_wrap if c in wrap else cell)
             widths[c] = max(widths[c], min(_width(text) + 2, 80))
     widths = [min(w, 60 if c in wrap else 40) for c, w in enumerate(widths)]
+    text_cell = wb.add_format({"num_format": "@"})
     for c, w in enumerate(widths):
-        ws.set_column(c, c, w)
+        # empty cells too: what a clerk types into them stays text (a date or an ID number is not converted)
+        ws.set_column(c, c, w, text_cell)
     # wrapped texts get the height of their lines (neither Excel nor WPS grows a row written with a height)
     for r, values in enumerate(rows, 1):
         lines = max([-(-_width(str(values[c] or "")) // max(widths[c] - 2, 1)) for c in wrap if c < len(values)],
