@@ -147,6 +147,10 @@ def test_a_correction_on_day4_stops_the_open_problems_sequence(timeline):
     # received Sep 16, 5 working days to correct: open from Sep 23; the reminder skips the Mid-Autumn Festival
     # (Sep 25) and the weekend to Sep 28; corrected on Sep 29 (day 4): no escalation on Oct 8
     assert tob == {"notice": date(2026, 9, 23), "reminder": date(2026, 9, 28)}
+    # the title names the batch's day: a unit with several problem batches can tell its messages apart
+    titles = [t for (t,) in q(s, "select title from ops.notices where key like %s order by sent_at",
+                              f"reminder:ln_tobacco:open_problems:{first}:%")]
+    assert titles and all("（9月16日报送）问题数据" in t for t in titles)
 
 
 def test_silence_and_a_worked_saturday(timeline):
