@@ -9,7 +9,7 @@ from credit_platform.notify import render
 
 BASE = {"unit_name": "辽宁省林业和草原局", "item_zh": "行政处罚信息", "source_name": "处罚.xlsx", "when": "2026-11-20 09:15",
         "channel_zh": "文件上传", "batch_error": None, "rows": 10, "accepted": 10, "rejected": 0, "duplicates": 0,
-        "to_fix": 0, "warnings": [], "link": "", "until": "", "batch_id": "b-1"}
+        "to_fix": 0, "warnings": [], "link": "", "until": "", "batch_id": "b-1", "corrected": 0}
 HEAD = "贵单位于2026-11-20 09:15通过文件上传报送的行政处罚信息（处罚.xlsx）"
 
 
@@ -23,6 +23,8 @@ def test_the_title_names_unit_item_and_file():
 
 def test_each_outcome_says_what_happened_and_what_to_do():
     assert _notice()[1] == f"{HEAD}共10条，已全部入库。\n批次号：b-1"
+    assert _notice(corrected=2)[1] == (
+        f"{HEAD}共10条，已全部入库。\n其中2条是此前问题数据的更正，已通过校验入库，对应问题已整改。\n批次号：b-1")
     assert _notice(rows=0, accepted=0)[1] == (
         f"{HEAD}只有表头，没有数据行，未入库任何记录。如确有数据，请重新导出后报送。\n批次号：b-1")
     assert _notice(batch_error="文件不是有效的Excel工作簿", rows=0, accepted=0)[1] == (
