@@ -3,6 +3,7 @@ schedule in working days (pure functions)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 import pytest
@@ -11,7 +12,7 @@ import yaml
 from credit_platform.catalog.items import CatalogError
 from credit_platform.clock import BEIJING
 from credit_platform.reminders.causes import Cause
-from credit_platform.reminders.engine import acting_now, due_level
+from credit_platform.reminders.engine import Message, acting_now, bundle, due_level
 from credit_platform.reminders.rules import load_rules, rules
 from credit_platform.settings import contracts_dir
 
@@ -80,3 +81,33 @@ def test_office_hours_and_working_days_in_beijing_time():
     # 01:30 UTC is 09:30 in Beijing: inside office hours whatever the host's time zone
     from datetime import UTC
     assert acting_now(datetime(2026, 10, 9, 1, 30, tzinfo=UTC), r)[0]
+
+
+def _message(unit: str, subject: str, level: str = "notice", kind: str = "reminder", recipient: str | None = None,
+             targets: tuple[str, ...] = ("outbox://u",)) -> Message:
+    body = f"{unit}单位：\n第一行 {subject}\n如至12月8日仍未解决…\n如有疑问请联系：信用办。\n（本消息由平台自动发送）"
+    return Message(f"reminder:{unit}:open_problems:{subject}:{level}", kind, unit, "open_problems", level, "p",
+                   subject, recipient or unit, targets, ["outbox://u"], [f"{unit}/liaison"],
+                   f"【提醒】{unit}单位：事项{subject}", body, f"why {subject}", date(2026, 12, 1))
+
+
+def test_a_units_messages_of_one_level_and_day_go_out_as_one_listing_each_matter():
+    a1, a2, a3 = (_message("a", s) for s in ("b1", "b2", "b3"))
+    other_level = _message("a", "b4", level="reminder")
+    escalation = _message("a", "b5", level="escalation", kind="escalation", recipient="office")
+    alone = _message("c", "b6")
+    out = bundle([a1, escalation, a2, alone, a3, other_level], date(2026, 12, 7))
+    [b] = [m for m in out if m.parts]
+    assert out == [b, escalation, alone, other_level]  # each kept in place, the bundle where its first part was
+    assert b.key == "reminder-bundle:a:2026-12-07:notice" and b.parts == [a1, a2, a3]
+    assert b.title == "【提醒】a单位：3项事项待处理"
+    assert b.body.splitlines() == [
+        "a单位：", "贵单位目前有以下3项事项待处理：",
+        "（一）事项b1", "第一行 b1", "如至12月8日仍未解决…",
+        "（二）事项b2", "第一行 b2", "如至12月8日仍未解决…",
+        "（三）事项b3", "第一行 b3", "如至12月8日仍未解决…",
+        "如有疑问请联系：信用办。", "（本消息由平台自动发送）"]
+    # the delivery log gets every part under its own key, sent with the bundle (sequences keep their levels)
+    assert b.notice().meta["parts"] == [m.key for m in (a1, a2, a3)]
+    assert [p["key"] for p in b.as_json()["parts"]] == [m.key for m in (a1, a2, a3)]
+    assert "targets_masked" not in json.dumps(b.as_json())

@@ -140,6 +140,7 @@ def _print_sent(d: Settings) -> None:
             "select meta->>'unit', meta->>'rule', meta->>'subject',"
             " string_agg(level || ' ' || (sent_at at time zone 'Asia/Shanghai')::date, ', ' order by sent_at)"
             " from ops.notices where meta ? 'rule' and status = 'sent' and key not like '%" + engine.COPY + "'"
+            " and key not like '" + engine.BUNDLE + ":%'"
             " group by 1, 2, 3 order by 1, 2, 3").fetchall()
     for unit, rule, subject, levels in got:  # one line per sequence (its subject: item@period, a batch …)
         print(f"  {unit or '-':<11} {RULE_ZH.get(rule, rule):<8} {subject or '':<40} {levels}")

@@ -103,8 +103,11 @@ def ensure_schema(conn: psycopg.Connection) -> None:
         conn.execute(DDL)
 
 
-def deliver(s: Settings, notice: Notice, now: datetime | None = None) -> DeliveryResult:
-    """Send `notice` unless its key was sent already or its backoff has not passed; record the attempt."""
+def deliver(s: Settings, notice: Notice, now: datetime | None = None, carries: tuple[Notice, ...] = ()
+            ) -> DeliveryResult:
+    """Send `notice` unless its key was sent already or its backoff has not passed; record the attempt.
+    `carries`: notices whose text this one brings together (a unit's reminders of one day in one message): once
+    it is sent they are recorded as sent with it, in the same transaction (meta `sent_in`), never sent alone."""
     if notice.kind not in KINDS:
         raise ValueError(f"unknown notice kind {notice.kind!r}; kinds are {KINDS}")
     targets = notice.targets or default_targets(s, notice.recipient)
@@ -137,6 +140,17 @@ def deliver(s: Settings, notice: Notice, now: datetime | None = None) -> Deliver
                  list(notice.attachments), json.dumps(notice.meta, ensure_ascii=False, default=str),
                  "sent" if ok else "failed", attempts, None if ok else error, now, now, now if ok else None,
                  None if ok else now + backoff(attempts)))
+            for part in carries if ok else ():
+                conn.execute(
+                    f"insert into {SCHEMA}.notices as n (key, kind, recipient, level, subject_period,"
+                    " targets_masked, channel, title, body, meta, status, attempts, first_attempt_at,"
+                    " last_attempt_at, sent_at) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'sent', 0, %s, %s, %s)"
+                    " on conflict (key) do update set status = 'sent', sent_at = excluded.sent_at,"
+                    " meta = excluded.meta, last_error = null, next_attempt_at = null where n.status <> 'sent'",
+                    (part.key, part.kind, part.recipient, part.meta.get("level"),
+                     _str_or_none(part.meta.get("period")), masked, _channel(targets), part.title, part.body,
+                     json.dumps({**part.meta, "sent_in": notice.key}, ensure_ascii=False, default=str),
+                     now, now, now))
             row = _row(conn, notice.key)
     if not ok:
         log.warning("notice %s not delivered (attempt %s): %s", notice.key, attempts, error)

@@ -1,5 +1,7 @@
 """Reminders: open causes → the level each has reached → one message per (unit, rule, subject, level), rendered
 from the Chinese templates and delivered through notify.delivery (ops.notices: idempotent, retried, logged).
+A unit's messages of one level due the same day go out as one message listing them (`bundle`); each is still
+recorded under its own key, so every sequence keeps its levels.
 
 Levels follow each other in working days (rules `levels`), never skipped: the next level is due when the cause has
 been open for its offset and the previous level was sent at least the difference earlier. Messages go out only on
@@ -54,12 +56,21 @@ class Message:
     behind: list[dict] = field(default_factory=list)
     already_sent: bool = False  # sent earlier on the same day (a rerun): delivery will not send it again
     error: str | None = None    # why it cannot be sent (a contact's URL unusable): the engineers are alerted
+    parts: list[Message] = field(default_factory=list)  # a bundle: the messages it brings together
 
     def as_json(self) -> dict:
         d = asdict(self)
         d.pop("targets")
         d["targets"] = d.pop("targets_masked")
+        d["parts"] = [p.as_json() for p in self.parts]
         return json.loads(json.dumps(d, ensure_ascii=False, default=str))
+
+    def notice(self) -> Notice:
+        meta = {"unit": self.unit, "rule": self.rule, "level": self.level, "period": self.period,
+                "subject": self.subject, "to": self.to, "opened_on": self.opened_on, "facts": self.facts}
+        if self.parts:
+            meta["parts"] = [p.key for p in self.parts]
+        return Notice(self.key, self.kind, self.recipient, self.title, self.body, self.targets, (), meta)
 
 
 @dataclass
@@ -261,7 +272,59 @@ def plan(s: Settings, as_of: date, r: ReminderRules | None = None,
             messages.append(Message(key, kind, c.unit, c.rule, level, c.period, c.subject, recipient, targets,
                                     masked, [who for who, _ in to], title, body, why, c.opened_on, c.facts,
                                     c.behind, key in sent_today, error))
-    return causes, messages
+    return causes, bundle(messages, as_of)
+
+
+BUNDLE = "reminder-bundle"
+_ORDINAL = "一二三四五六七八九十"
+
+
+def bundle(messages: list[Message], as_of: date) -> list[Message]:
+    """A unit's notices (or reminders) due the same day to the same people become one message: a unit with
+    five problem batches gets one 提醒 listing five matters, not five. Escalations (to the office, and their
+    copies) stay one per matter. Each part keeps its own key (recorded as sent with the bundle)."""
+    groups: dict[tuple, list[Message]] = {}
+    for m in messages:
+        if m.kind == "reminder" and m.recipient == m.unit and not m.error and _sections(m) is not None:
+            groups.setdefault((m.unit, m.level, m.targets), []).append(m)
+    bundled = {id(m): g for g in groups.values() if len(g) > 1 for m in g}
+    out, done = [], set()
+    for m in messages:
+        group = bundled.get(id(m))
+        if group is None:
+            out.append(m)
+        elif id(group) not in done:
+            done.add(id(group))
+            out.append(_bundled(group, as_of))
+    return out
+
+
+def _sections(m: Message) -> tuple[str, list[str], list[str]] | None:
+    """(greeting, the matter's lines, footer) of a rendered message; None if it is not of that shape."""
+    lines = m.body.splitlines()
+    if len(lines) < 4 or not lines[0].endswith("：") or not lines[-2].startswith("如有疑问请联系"):
+        return None
+    return lines[0], lines[1:-2], lines[-2:]
+
+
+def _bundled(parts: list[Message], as_of: date) -> Message:
+    first = parts[0]
+    # every template: title; greeting line; the matter; a two-line footer (reminders/_macros.j2 footer)
+    greeting, _, footer = _sections(first)
+    prefix = first.title.split("】", 1)[0] + "】"
+    unit_name = first.title[len(prefix):].split("：", 1)[0]
+    sections = []
+    for i, p in enumerate(parts):
+        matter = _sections(p)[1]
+        sections.append(f"（{_ORDINAL[i] if i < len(_ORDINAL) else i + 1}）{p.title.split('：', 1)[-1]}\n"
+                        + "\n".join(matter))
+    title = f"{prefix}{unit_name}：{len(parts)}项事项待处理"
+    body = "\n".join([greeting, f"贵单位目前有以下{len(parts)}项事项待处理：", *sections, *footer])
+    why = "; ".join(f"{p.subject}: {p.why}" for p in parts)
+    return Message(f"{BUNDLE}:{first.unit}:{as_of}:{first.level}", first.kind, first.unit, first.rule, first.level,
+                   first.period, f"{len(parts)} matters", first.recipient, first.targets, first.targets_masked,
+                   first.to, title, body, why, min(p.opened_on for p in parts), {}, [],
+                   all(p.already_sent for p in parts), None, parts)
 
 
 # --- send ---------------------------------------------------------------------------------------------------------
@@ -281,12 +344,10 @@ def run(s: Settings, now: datetime | None = None, dry_run: bool = False, r: Remi
         if m.error:
             result.alerts.append(alerts.unsendable(s, m.key, ", ".join(m.to), m.error, now))
             continue
-        meta = {"unit": m.unit, "rule": m.rule, "level": m.level, "period": m.period, "subject": m.subject,
-                "to": m.to, "opened_on": m.opened_on, "facts": m.facts}
-        result.delivered.append(delivery.deliver(
-            s, Notice(m.key, m.kind, m.recipient, m.title, m.body, m.targets, (), meta), now=now))
+        result.delivered.append(delivery.deliver(s, m.notice(), now=now,
+                                                 carries=tuple(p.notice() for p in m.parts)))
     result.alerts += alerts.undeliverable(s, r.undeliverable_alert_after, now)
     return result
 
 
-__all__ = ["LEVELS", "Message", "RunResult", "acting_now", "due_level", "plan", "run"]
+__all__ = ["LEVELS", "Message", "RunResult", "acting_now", "bundle", "due_level", "plan", "run"]
