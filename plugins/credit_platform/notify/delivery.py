@@ -124,37 +124,35 @@ def deliver(s: Settings, notice: Notice, now: datetime | None = None, carries: t
                 return _result(row, sent_now=False)
             ok, error = _send(ap, notice)
             attempts = (row["attempts"] if row else 0) + 1
-            conn.execute(
-                f"insert into {SCHEMA}.notices as n (key, kind, recipient, level, subject_period, targets_masked,"
-                " channel, title, body, attachments, meta, status, attempts, last_error, first_attempt_at,"
-                " last_attempt_at, sent_at, next_attempt_at)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " on conflict (key) do update set targets_masked = excluded.targets_masked,"
-                " channel = excluded.channel, title = excluded.title, body = excluded.body,"
-                " attachments = excluded.attachments, meta = excluded.meta, status = excluded.status,"
-                " attempts = excluded.attempts, last_error = excluded.last_error,"
-                " last_attempt_at = excluded.last_attempt_at, sent_at = excluded.sent_at,"
-                " next_attempt_at = excluded.next_attempt_at",
-                (notice.key, notice.kind, notice.recipient, notice.meta.get("level"),
-                 _str_or_none(notice.meta.get("period")), masked, _channel(targets), notice.title, notice.body,
-                 list(notice.attachments), json.dumps(notice.meta, ensure_ascii=False, default=str),
-                 "sent" if ok else "failed", attempts, None if ok else error, now, now, now if ok else None,
-                 None if ok else now + backoff(attempts)))
+            _record(conn, notice, notice.meta, masked, _channel(targets), ok, attempts, error, now)
             for part in carries if ok else ():
-                conn.execute(
-                    f"insert into {SCHEMA}.notices as n (key, kind, recipient, level, subject_period,"
-                    " targets_masked, channel, title, body, meta, status, attempts, first_attempt_at,"
-                    " last_attempt_at, sent_at) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'sent', 0, %s, %s, %s)"
-                    " on conflict (key) do update set status = 'sent', sent_at = excluded.sent_at,"
-                    " meta = excluded.meta, last_error = null, next_attempt_at = null where n.status <> 'sent'",
-                    (part.key, part.kind, part.recipient, part.meta.get("level"),
-                     _str_or_none(part.meta.get("period")), masked, _channel(targets), part.title, part.body,
-                     json.dumps({**part.meta, "sent_in": notice.key}, ensure_ascii=False, default=str),
-                     now, now, now))
+                _record(conn, part, {**part.meta, "sent_in": notice.key}, masked, _channel(targets), True, 0, None,
+                        now, keep_sent=True)
             row = _row(conn, notice.key)
     if not ok:
         log.warning("notice %s not delivered (attempt %s): %s", notice.key, attempts, error)
     return _result(row, sent_now=ok)
+
+
+def _record(conn: psycopg.Connection, notice: Notice, meta: dict, masked: list[str], channel: str, ok: bool,
+            attempts: int, error: str | None, now: datetime, keep_sent: bool = False) -> None:
+    """One attempt of a notice in ops.notices (a failed one due again after the backoff); `keep_sent`: a row
+    already sent is left as it is (a part carried by a bundle sent earlier alone)."""
+    conn.execute(
+        f"insert into {SCHEMA}.notices as n (key, kind, recipient, level, subject_period, targets_masked,"
+        " channel, title, body, attachments, meta, status, attempts, last_error, first_attempt_at,"
+        " last_attempt_at, sent_at, next_attempt_at)"
+        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " on conflict (key) do update set targets_masked = excluded.targets_masked,"
+        " channel = excluded.channel, title = excluded.title, body = excluded.body,"
+        " attachments = excluded.attachments, meta = excluded.meta, status = excluded.status,"
+        " attempts = excluded.attempts, last_error = excluded.last_error,"
+        " last_attempt_at = excluded.last_attempt_at, sent_at = excluded.sent_at,"
+        " next_attempt_at = excluded.next_attempt_at" + (" where n.status <> 'sent'" if keep_sent else ""),
+        (notice.key, notice.kind, notice.recipient, meta.get("level"), _str_or_none(meta.get("period")), masked,
+         channel, notice.title, notice.body, list(notice.attachments),
+         json.dumps(meta, ensure_ascii=False, default=str), "sent" if ok else "failed", attempts,
+         None if ok else error, now, now, now if ok else None, None if ok else now + backoff(attempts)))
 
 
 def retry_due(s: Settings, now: datetime | None = None,
