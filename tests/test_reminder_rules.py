@@ -3,6 +3,7 @@ schedule in working days (pure functions)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, datetime
 
@@ -96,10 +97,15 @@ def test_a_units_messages_of_one_level_and_day_go_out_as_one_listing_each_matter
     other_level = _message("a", "b4", level="reminder")
     escalation = _message("a", "b5", level="escalation", kind="escalation", recipient="office")
     alone = _message("c", "b6")
-    out = bundle([a1, escalation, a2, alone, a3, other_level], date(2026, 12, 7))
+    out = bundle([a1, escalation, a2, alone, a3, other_level])
     [b] = [m for m in out if m.parts]
     assert out == [b, escalation, alone, other_level]  # each kept in place, the bundle where its first part was
-    assert b.key == "reminder-bundle:a:2026-12-07:notice" and b.parts == [a1, a2, a3]
+    assert b.key.startswith("reminder-bundle:a:notice:") and b.parts == [a1, a2, a3]
+    # its key is its parts: the same matters again (a failed send retried the next day) are the same message
+    assert bundle([a3, a1, a2])[0].key == b.key != bundle([a1, a2])[0].key
+    # a part already sent today (a rerun) stays alone: delivery skips it, and the others are not sent twice
+    a2_sent = dataclasses.replace(a2, already_sent=True)
+    assert [m.key for m in bundle([a1, a2_sent, a3])] == [bundle([a1, a3])[0].key, a2.key]
     assert b.title == "【提醒】a单位：3项事项待处理"
     assert b.body.splitlines() == [
         "a单位：", "贵单位目前有以下3项事项待处理：",

@@ -10,6 +10,7 @@ working days within office hours (Beijing); a dry run shows what would go out an
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass, field
@@ -272,20 +273,23 @@ def plan(s: Settings, as_of: date, r: ReminderRules | None = None,
             messages.append(Message(key, kind, c.unit, c.rule, level, c.period, c.subject, recipient, targets,
                                     masked, [who for who, _ in to], title, body, why, c.opened_on, c.facts,
                                     c.behind, key in sent_today, error))
-    return causes, bundle(messages, as_of)
+    return causes, bundle(messages)
 
 
 BUNDLE = "reminder-bundle"
 _ORDINAL = "一二三四五六七八九十"
 
 
-def bundle(messages: list[Message], as_of: date) -> list[Message]:
+def bundle(messages: list[Message]) -> list[Message]:
     """A unit's notices (or reminders) due the same day to the same people become one message: a unit with
     five problem batches gets one 提醒 listing five matters, not five. Escalations (to the office, and their
-    copies) stay one per matter. Each part keeps its own key (recorded as sent with the bundle)."""
+    copies) stay one per matter, and so does a message already sent (a rerun: delivery skips it). Each part keeps
+    its own key (recorded as sent with the bundle); the bundle's key is its parts' keys, so the same matters
+    failing day after day are one message whose attempts add up (and alert the engineers)."""
     groups: dict[tuple, list[Message]] = {}
     for m in messages:
-        if m.kind == "reminder" and m.recipient == m.unit and not m.error and _sections(m) is not None:
+        if (m.kind == "reminder" and m.recipient == m.unit and not m.error and not m.already_sent
+                and _sections(m) is not None):
             groups.setdefault((m.unit, m.level, m.targets), []).append(m)
     bundled = {id(m): g for g in groups.values() if len(g) > 1 for m in g}
     out, done = [], set()
@@ -295,7 +299,7 @@ def bundle(messages: list[Message], as_of: date) -> list[Message]:
             out.append(m)
         elif id(group) not in done:
             done.add(id(group))
-            out.append(_bundled(group, as_of))
+            out.append(_bundled(group))
     return out
 
 
@@ -307,7 +311,7 @@ def _sections(m: Message) -> tuple[str, list[str], list[str]] | None:
     return lines[0], lines[1:-2], lines[-2:]
 
 
-def _bundled(parts: list[Message], as_of: date) -> Message:
+def _bundled(parts: list[Message]) -> Message:
     first = parts[0]
     # every template: title; greeting line; the matter; a two-line footer (reminders/_macros.j2 footer)
     greeting, _, footer = _sections(first)
@@ -321,10 +325,11 @@ def _bundled(parts: list[Message], as_of: date) -> Message:
     title = f"{prefix}{unit_name}：{len(parts)}项事项待处理"
     body = "\n".join([greeting, f"贵单位目前有以下{len(parts)}项事项待处理：", *sections, *footer])
     why = "; ".join(f"{p.subject}: {p.why}" for p in parts)
-    return Message(f"{BUNDLE}:{first.unit}:{as_of}:{first.level}", first.kind, first.unit, first.rule, first.level,
+    digest = hashlib.sha256("\n".join(sorted(p.key for p in parts)).encode()).hexdigest()[:12]
+    return Message(f"{BUNDLE}:{first.unit}:{first.level}:{digest}", first.kind, first.unit, first.rule, first.level,
                    first.period, f"{len(parts)} matters", first.recipient, first.targets, first.targets_masked,
                    first.to, title, body, why, min(p.opened_on for p in parts), {}, [],
-                   all(p.already_sent for p in parts), None, parts)
+                   False, None, parts)
 
 
 # --- send ---------------------------------------------------------------------------------------------------------
