@@ -101,8 +101,12 @@ def scenario(airflow_db):
     after_first_build = [("ln_amr", "administrative_penalty", [paired], at(day, 15))]
 
     # utility bills: property X changes hands in month 2 (the bill still names the old holder), Y does not
-    bills = _records("utility_payment", 3, MONTH2 + timedelta(days=14), token, seed=13)
-    x1, x2, y1 = bills
+    bills = _records("utility_payment", 8, MONTH2 + timedelta(days=14), token, seed=13)
+    x1, x2, y1 = bills[:3]
+    # property Z's holder renames between the months (same USCC): still its own bills, neither stale
+    z1 = next(b for b in bills[3:] if b["GY_HZDM"])
+    z1.update(GY_FCBH=f"Z{token}", GY_ZDQ=f"{MONTH1:%Y-%m}", GY_HZMC="更名前有限公司", GY_DQSYR=None, GY_DQSYRDM=None)
+    z2 = {**z1, "GY_ZDQ": f"{MONTH2:%Y-%m}", "GY_HZMC": "更名后有限公司"}
     # the holder of X is the company above: its credit profile must not carry X's stale bills
     x1.update(GY_FCBH=f"X{token}", GY_ZDQ=f"{MONTH1:%Y-%m}", GY_HZMC=firm["CF_XDR_MC"], GY_HZDM=firm["CF_XDR_SHXYM"],
               GY_DQSYR=None, GY_DQSYRDM=None)
@@ -110,8 +114,8 @@ def scenario(airflow_db):
               GY_HZDM=x1["GY_HZDM"], GY_DQSYR="新业主有限公司", GY_DQSYRDM=None)
     y1.update(GY_FCBH=f"Y{token}", GY_ZDQ=f"{MONTH2:%Y-%m}", GY_DQSYR=None, GY_DQSYRDM=None)
     # X's bill of month 1 is built first, attributed to its holder then; the bill of month 2 makes it stale
-    _land(s, "ln_grid", "utility_payment", [x1], at(day, 14))
-    after_first_build.append(("ln_grid", "utility_payment", [x2, y1], at(day, 16)))
+    _land(s, "ln_grid", "utility_payment", [x1, z1], at(day, 14))
+    after_first_build.append(("ln_grid", "utility_payment", [x2, y1, z2], at(day, 16)))
 
     # G resolved in month 2; H stays open and is repeated by the court and a city platform
     cases = _records("gov_dishonest_debtor_case", 2, MONTH1 + timedelta(days=14), token, seed=12)
@@ -131,7 +135,8 @@ def scenario(airflow_db):
     resolved_on = (MONTH2 + timedelta(days=9)).isoformat()
     _land(s, "ln_court", "gov_dishonest_debtor_case", [{**g, "ZFSX_ZT": "已履行", "ZFSX_HJRQ": resolved_on}, h],
           at(MONTH2 + timedelta(days=14), 10))
-    _land(s, "shenyang_platform", "gov_dishonest_debtor_case", [h], at(MONTH2 + timedelta(days=15), 10))
+    # the city platform forwards H, and G's old open state after the court resolved it: G stays resolved
+    _land(s, "shenyang_platform", "gov_dishonest_debtor_case", [h, g], at(MONTH2 + timedelta(days=15), 10))
 
     with psycopg.connect(s.pg_dsn()) as conn:  # the state of month 1's build still holds: incremental
         incremental = conn.execute("select landing_epoch, project_version, batches_built"
@@ -141,7 +146,7 @@ def scenario(airflow_db):
     assert run.state == "success"
     conn = psycopg.connect(s.pg_dsn(), autocommit=True)
     state = {"s": s, "conn": conn, "p": p, "q": q, "g": g, "h": h, "batches": b, "persons": persons, "firm": firm,
-             "bills": (x1, x2, y1), "dag_build_was_incremental": incremental, "month1": month1,
+             "bills": (x1, x2, y1, z1, z2), "dag_build_was_incremental": incremental, "month1": month1,
              "reg_no": reg_no}
     yield state
     state["conn"].close()  # (the crash test reconnects)
@@ -179,7 +184,14 @@ def test_conflicting_values_are_listed_not_resolved(scenario):
                     " using (natural_key_hash) where f.cf_wsh = %s", p["CF_WSH"])
     # ln_finance's own superseded 1500 is a correction, not a conflict; dalian's 2000 is
     assert rows == [("cf_nr_fk", "1000.000000", "2000.000000", "dalian_platform")]
-    assert _rows(c, "select count(*) from marts.fct_value_conflicts")[0][0] == 1
+    # and case G's old state, forwarded by the city platform: its status and resolution date
+    g = _rows(c, "select v.field_code, v.winning_value, v.other_value, v.other_unit_code"
+                 " from marts.fct_value_conflicts v join marts.fct_gov_dishonest_case f on f.case_key = v.natural_key_hash"
+                 " where f.case_no = %s order by 1", scenario["g"]["ZFSX_AH"])
+    assert [(f, w, o, u) for f, w, o, u in g] == [
+        ("zfsx_hjrq", (MONTH2 + timedelta(days=9)).isoformat(), None, "shenyang_platform"),
+        ("zfsx_zt", "已履行", "未履行", "shenyang_platform")]
+    assert _rows(c, "select count(*) from marts.fct_value_conflicts")[0][0] == 3
 
 
 def test_duplication_burden(scenario):
@@ -188,17 +200,18 @@ def test_duplication_burden(scenario):
         c, "select unit_code, other_unit_code, facts_reported, facts_also_reported from marts.rpt_duplication_burden"))
     persons = len(scenario["persons"])
     assert rows[("ln_finance", "*")] == (1 + persons, 1)
-    assert rows[("shenyang_platform", "*")] == (3, 3)  # P, Q and case H
-    assert rows[("shenyang_platform", "dalian_platform")] == (3, 2)
+    assert rows[("shenyang_platform", "*")] == (4, 4)  # P, Q and cases G and H
+    assert rows[("shenyang_platform", "dalian_platform")] == (4, 2)
     assert rows[("dalian_platform", "ln_finance")] == (2, 1)
-    assert rows[("ln_court", "shenyang_platform")] == (2, 1)
+    assert rows[("ln_court", "shenyang_platform")] == (2, 2)
     assert ("ln_amr", "*") not in rows or rows[("ln_amr", "*")][1] == 0
 
 
 def test_subjects_linked_and_stale_bills_not_attributed(scenario):
     c, firm = scenario["conn"], scenario["firm"]
-    # as of month 1 the registration-number-only record had a subject of its own, and X's bill was attributed
-    assert scenario["month1"] == {"firm": [("R:" + scenario["reg_no"],)], "x1_attributed": [(True,)]}
+    # as of month 1 the registration-number-only record had a subject of its own, and X's (and Z's) bill was
+    # attributed
+    assert scenario["month1"] == {"firm": [("R:" + scenario["reg_no"],)], "x1_attributed": [(True,), (True,)]}
     links = _rows(c, "select b.link_method, b.subject_key from marts.fct_subject_records b"
                      " join marts.fct_administrative_penalty f using (natural_key_hash)"
                      " where f.cf_wsh in (%s, %s) order by 1", firm["CF_WSH"], firm["CF_WSH"].replace("号", "-2号"))
@@ -213,7 +226,7 @@ def test_subjects_linked_and_stale_bills_not_attributed(scenario):
     (bridge,) = _rows(c, "select count(*) filter (where is_attributed), count(*) from marts.fct_subject_records"
                          " where subject_key = %s", "U:" + firm["CF_XDR_SHXYM"])
     assert bridge == (2, 4)
-    x1, x2, y1 = scenario["bills"]
+    x1, x2, y1, z1, z2 = scenario["bills"]
     flags = dict((r[0], r[1:]) for r in _rows(
         c, "select property_no || '/' || billing_period, holder_is_not_current_owner, holder_changed_later,"
            " is_stale, attributed_subject_key is null from marts.fct_utility_bill_owner"))
@@ -223,12 +236,25 @@ def test_subjects_linked_and_stale_bills_not_attributed(scenario):
     (y_attr,) = _rows(c, "select attributed_subject_key from marts.fct_utility_bill_owner where property_no = %s",
                       y1["GY_FCBH"])
     assert y_attr[0] is not None
+    # a renamed holder (same USCC) keeps both its bills
+    for z in (z1, z2):
+        assert flags[f"{z['GY_FCBH']}/{z['GY_ZDQ']}"] == (False, False, False, False)
+    (z_profile,) = _rows(c, "select records_total from marts.mart_credit_profile where subject_key = %s",
+                         "U:" + z1["GY_HZDM"])
+    assert z_profile == (2,)
 
 
 def test_gov_case_current_state_history_and_months(scenario):
     c, g, h = scenario["conn"], scenario["g"], scenario["h"]
     cur = dict(_rows(c, "select case_no, status || '/' || versions || '/' || copies from marts.fct_gov_dishonest_case"))
-    assert cur == {g["ZFSX_AH"]: "已履行/2/2", h["ZFSX_AH"]: "未履行/1/3"}
+    # G's old state forwarded after the court resolved it is a copy, not a version: G stays resolved
+    assert cur == {g["ZFSX_AH"]: "已履行/2/3", h["ZFSX_AH"]: "未履行/1/3"}
+    (credit,) = _rows(c, "select state_unit_code, state_received_at from marts.fct_gov_dishonest_case"
+                         " where case_no = %s", h["ZFSX_AH"])
+    assert credit == ("ln_court", at(MONTH1 + timedelta(days=14), 10)), "the state's first report, not its repeat"
+    reasons = _rows(c, "select survivorship_reason from marts.fct_record_copies r join marts.fct_gov_dishonest_case f"
+                       " on f.case_key = r.natural_key_hash where f.case_no = %s and r.is_winner", g["ZFSX_AH"])
+    assert reasons == [("latest_state",)]
     months = {m: v for m, *v in _rows(c, "select month, new_cases, resolved_cases, outstanding_at_start,"
                                          " outstanding_at_end from marts.mart_gov_case_month")}
     assert months[f"{MONTH1:%Y-%m}"] == [2, 0, 0, 2]

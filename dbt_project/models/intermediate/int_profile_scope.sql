@@ -26,5 +26,5 @@ union
 select 'U:' || c.agency_uscc from {{ ref('fct_gov_dishonest_case') }} c
 join touched t on t.item_code = 'gov_dishonest_debtor_case' and t.natural_key_hash = c.case_key
 union
-select subject_key from {{ prev }} where next_change_on <= current_date
+select subject_key from {{ prev }} where next_change_on <= {{ credit_today() }}
 {% endif %}

@@ -14,7 +14,7 @@ select
     item_code, natural_key_hash, batch_id, row_no, unit_code, channel, received_at, on_time,
     record_hash, compared_hash, decision_date, document_no, subject_name, subject_category, subject_uscc,
     subject_reg_no, subject_org_code, subject_person_hash, subject_person_masked, authority_uscc, region_code,
-    active_until
+    active_until, state_date
 from {{ ref('stg_landing__' ~ item) }}
 {% if is_incremental() %}
 where batch_id in (select batch_id from {{ ref('int_build_batches') }})

@@ -3,9 +3,13 @@
 -- The survivorship rule (docs/warehouse.md), one row per landed copy:
 --   1. within a unit, its latest version of a fact replaces its earlier ones (a correction);
 --   2. across units, among those latest versions: the copy of the unit that is the deciding authority itself
---      (unit USCC = the record's authority USCC) wins; for items whose records carry a state (a case status),
---      the most recently received state wins next; else the unit that reported on time, earliest first;
+--      (unit USCC = the record's authority USCC) wins; else the unit that reported on time, earliest first;
 --   3. ties: unit code, then batch and row (deterministic).
+-- Items whose records carry a state (a case status) instead take the most advanced state among all copies: the
+-- latest state date (删除日期, else 化解日期: a resolved case beats an open one), then the state first
+-- received last (a corrected amount beats the old one). A case's state only moves forward: a unit forwarding
+-- an old state, or a later copy of an earlier state, does not reopen it (a case reopened by the court is a new
+-- 案号, 执恢). int_gov_case_versions applies the same order over time.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
           pre_hook=["{{ credit_prefetch_reads() }}",
                     "{% if is_incremental() %}delete from {{ this }}
@@ -30,15 +34,30 @@ with copies as (
     {% endif %}
 ),
 
+{%- set stateful = catalog_stateful_items() %}
+-- when the platform first received each state of a stateful fact (copies with the same compared values)
+state_first as (
+    select item_code, natural_key_hash, compared_hash, min(received_at) as state_first_received_at
+    from copies
+    where item_code in ('{{ stateful | join("', '") }}')
+    group by item_code, natural_key_hash, compared_hash
+),
+
 versions as (
     select
-        *,
-        row_number() over (partition by item_code, natural_key_hash, unit_code
-                           order by received_at desc, batch_id desc, row_no desc) as version_desc,
-        count(*) over (partition by item_code, natural_key_hash, unit_code) as unit_versions,
-        min(received_at) over (partition by item_code, natural_key_hash, unit_code) as unit_first_received_at,
-        bool_or(coalesce(on_time, false)) over (partition by item_code, natural_key_hash, unit_code) as unit_on_time
-    from copies
+        c.*,
+        sf.state_first_received_at,
+        row_number() over (partition by c.item_code, c.natural_key_hash, c.unit_code
+                           order by c.received_at desc, c.batch_id desc, c.row_no desc) as version_desc,
+        count(*) over (partition by c.item_code, c.natural_key_hash, c.unit_code) as unit_versions,
+        min(c.received_at) over (partition by c.item_code, c.natural_key_hash, c.unit_code)
+            as unit_first_received_at,
+        bool_or(coalesce(c.on_time, false)) over (partition by c.item_code, c.natural_key_hash, c.unit_code)
+            as unit_on_time
+    from copies c
+    left join state_first sf
+      on sf.item_code = c.item_code and sf.natural_key_hash = c.natural_key_hash
+     and sf.compared_hash = c.compared_hash
 ),
 
 ranked as (
@@ -47,16 +66,19 @@ ranked as (
         row_number() over (
             partition by item_code, natural_key_hash
             order by
-                version_desc = 1 desc,
+                (state_first_received_at is not null or version_desc = 1) desc,
                 coalesce(unit_uscc = authority_uscc, false) desc,
-                case when item_code in ('{{ catalog_stateful_items() | join("', '") }}') then received_at end
-                    desc nulls last,
+                case when state_first_received_at is not null then state_date end desc nulls last,
+                state_first_received_at desc nulls last,
                 unit_on_time desc,
                 unit_first_received_at,
                 unit_code,
                 batch_id,
                 row_no
-        ) as survivor_rank
+        ) as survivor_rank,
+        -- an uncontested fact is labelled as such, not by a step that decided nothing
+        count(*) over (partition by item_code, natural_key_hash) as fact_copies,
+        count(*) filter (where version_desc = 1) over (partition by item_code, natural_key_hash) as fact_units
     from versions
 )
 
@@ -67,8 +89,10 @@ select
     version_desc = 1 as is_current_in_unit,
     survivor_rank = 1 as is_winner,
     case
+        when survivor_rank = 1 and fact_copies = 1 then 'single_copy'
+        when survivor_rank = 1 and fact_units = 1 and state_first_received_at is null then 'unit_latest_version'
         when survivor_rank = 1 and coalesce(unit_uscc = authority_uscc, false) then 'deciding_authority'
-        when survivor_rank = 1 and item_code in ('{{ catalog_stateful_items() | join("', '") }}') then 'latest_state'
+        when survivor_rank = 1 and state_first_received_at is not null then 'latest_state'
         when survivor_rank = 1 and unit_on_time then 'earliest_on_time'
         when survivor_rank = 1 then 'earliest'
         when version_desc > 1 then 'superseded_by_unit'

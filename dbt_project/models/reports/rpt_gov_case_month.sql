@@ -1,17 +1,18 @@
--- 政府机构失信被执行人: every case (案号 + the agency's USCC, the catalog's key without the state) known at a month's cutoff, with its state then and at the previous
--- month's cutoff (the latest version the ledger had received by each cutoff, so a past month never changes).
+-- 政府机构失信被执行人: every case (案号 + the agency's USCC, the catalog's key without the state) known at a
+-- month's cutoff, with its state then and at the previous month's cutoff (the version of the case history valid
+-- at each cutoff, in platform-received time, so a past month never changes).
 with p as (select * from {{ ref('rpt_periods') }}),
+-- the case's state at each cutoff is the version of the warehouse's case history valid then (one rule for the
+-- current state, the history and this report: a forwarded old state does not reopen a case)
 h as (
-    select concat_ws('|', zfsx_ah, zfsx_jgdm) as case_key, zfsx_ah as case_no, zfsx_zxfy as court, zfsx_jgmc as agency_name, zfsx_jgdm as agency_uscc,
-           zfsx_jglx as agency_type, zfsx_cj as agency_level, zfsx_qhdm as region_code,
-           left(zfsx_qhdm, 4) || '00' as city_code, zfsx_qkje as amount_wan, zfsx_zt as status,
-           zfsx_lrrq as listed_on, zfsx_hjrq as resolved_on, unit_code, batch_id, row_no, received_at
-    from {{ source('landing', 'gov_dishonest_debtor_case') }}
+    select concat_ws('|', case_no, agency_uscc) as case_key, case_no, court, agency_name, agency_uscc,
+           agency_type, agency_level, region_code, city_code, amount_wan, status,
+           listed_on, resolved_on, unit_code, batch_id, row_no, valid_from, valid_to
+    from {{ ref('fct_gov_dishonest_case_history') }}
 ),
 asof as (
-    select distinct on (p.period, h.case_key) p.period, p.prev_period, p.period_end, h.*
-    from p join h on h.received_at < p.cutoff_at
-    order by p.period, h.case_key, h.received_at desc, h.batch_id desc, h.row_no desc
+    select p.period, p.prev_period, p.period_end, h.*
+    from p join h on h.valid_from < p.cutoff_at and (h.valid_to is null or h.valid_to >= p.cutoff_at)
 ),
 buckets as (select string_to_array(age_buckets, ' ')::int[] as b from {{ ref('rpt_parameters') }}),
 flagged as (

@@ -111,6 +111,10 @@ STANDARD_COLUMNS: list[tuple[str, str, str, str]] = [
     ("subject_person_masked", "text", "person_id", "自然人证件号码脱敏 (role person_id)"),
     ("authority_uscc", "text", "authority_uscc", "决定机关统一社会信用代码 (role authority_uscc)"),
     ("region_code", "text", "region_code", "区划代码 (role region_code)"),
+    # a case's state only moves forward (survivorship of stateful items, docs/warehouse.md)
+    ("state_date", "date", "removal_date|resolution_date",
+     "the day a case's state took effect: 删除（退出）日期, else 化解日期 (roles removal_date, resolution_date);"
+     " empty while it is open"),
     # a credit profile counts the record as active until this day; narrow, so the profile reads it from the
     # subject bridge instead of probing each item's wide fact table
     ("active_until", "date", ACTIVE_UNTIL, "公示截止期, else 有效期: active in the credit profile until this day"
@@ -150,18 +154,16 @@ def _role_expr(item: Item, role: str, name: str, sql_type: str) -> str:
     return typed[0] if len(typed) == 1 else f"coalesce({', '.join(typed)})"
 
 
+# a remark says something about the report, not the fact: the one field whose difference is no conflict
+NOT_COMPARED_NAMES = frozenset({"备注"})
+
+
 def conflict_columns(item: Item) -> list[str]:
-    """Fields compared across the copies of one fact: everything but free text without a role and the masked
-    display form (its hash is compared). A different amount, date, code or subject is a conflict; a different
-    remark is not."""
-    out = []
-    for c in _value_columns(item):
-        if c.kind == "masked":
-            continue
-        if c.field.type == "string" and not c.field.role and c.field.code not in item.natural_key:
-            continue
-        out.append(c.name)
-    return out
+    """Fields compared across the copies of one fact: every field but the remark (备注) and the masked display
+    form (its hash is compared). A different amount, date, code, subject or text of the decision (处罚内容,
+    暂扣或吊销证照, a registration number) is a conflict; a different remark is not."""
+    return [c.name for c in _value_columns(item)
+            if c.kind != "masked" and c.field.name not in NOT_COMPARED_NAMES]
 
 
 def staging_sql(item: Item) -> str:

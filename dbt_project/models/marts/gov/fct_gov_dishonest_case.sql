@@ -1,5 +1,6 @@
--- 政府机构失信被执行人: one row per case (案号 + debtor agency USCC) in its current state — the most recently
--- received state of any unit (survivorship rule for stateful items).
+-- 政府机构失信被执行人: one row per case (案号 + debtor agency USCC) in its current state — the survivorship
+-- rule's winner among every unit's copies (the latest state date, else the state received last); when and from
+-- whom the platform first received that state is the case history's current version.
 select
     g.natural_key_hash as case_key,
     g.zfsx_ah as case_no,
@@ -20,14 +21,19 @@ select
     g.zfsx_scrq as removed_on,
     g.zfsx_pc as campaign_batch,
     v.versions,
-    g.winning_received_at as state_received_at,
+    v.valid_from as state_received_at,
     g.first_received_at,
-    g.winning_unit_code as state_unit_code,
-    g.winning_batch_id as state_batch_id,
+    v.unit_code as state_unit_code,
+    v.batch_id as state_batch_id,
     g.copies
 from {{ ref('fct_gov_dishonest_debtor_case') }} g
 join (
-    select case_key, count(*)::integer as versions
+    select
+        case_key,
+        count(*)::integer as versions,
+        max(valid_from) as valid_from,
+        max(unit_code) filter (where valid_to is null) as unit_code,
+        max(batch_id) filter (where valid_to is null) as batch_id
     from {{ ref('int_gov_case_versions') }}
     group by case_key
 ) v on v.case_key = g.natural_key_hash

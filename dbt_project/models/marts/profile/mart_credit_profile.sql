@@ -40,8 +40,8 @@ severe as (
         max(identified_on) as severe_latest_on,
         bool_or(is_active_today) as severe_is_active,
         -- the day is_active_today next changes: a listing starts, or its validity passes
-        least(min(identified_on) filter (where identified_on > current_date),
-              min(valid_until) filter (where valid_until >= current_date) + 1) as severe_change_on
+        least(min(identified_on) filter (where identified_on > {{ credit_today() }}),
+              min(valid_until) filter (where valid_until >= {{ credit_today() }}) + 1) as severe_change_on
     from {{ ref('fct_severe_dishonesty') }}
     {% if in_scope %}where subject_key {{ in_scope }}{% endif %}
     group by 1
@@ -52,7 +52,7 @@ penalties as (
     select subject_key, count(*)::integer as active_penalties,
            min(active_until) + 1 as penalty_change_on  -- the day one stops being active
     from recs
-    where item_code = 'administrative_penalty' and (active_until is null or active_until >= current_date)
+    where item_code = 'administrative_penalty' and (active_until is null or active_until >= {{ credit_today() }})
     group by 1
 ),
 

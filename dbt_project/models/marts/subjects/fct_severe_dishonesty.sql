@@ -31,8 +31,8 @@ select
     l.penalties,
     l.identified_on,
     l.valid_until,
-    l.identified_on <= current_date and (l.valid_until is null or l.valid_until >= current_date) as is_active_today,
-    case when l.valid_until < current_date then '有效期届满' end as ended_by,
+    l.identified_on <= {{ credit_today() }} and (l.valid_until is null or l.valid_until >= {{ credit_today() }}) as is_active_today,
+    case when l.valid_until < {{ credit_today() }} then '有效期届满' end as ended_by,
     l.winning_unit_code
 from listings l
 join {{ ref('int_golden_subjects') }} s on s.item_code = l.item_code and s.natural_key_hash = l.natural_key_hash

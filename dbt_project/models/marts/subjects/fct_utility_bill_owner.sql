@@ -1,6 +1,6 @@
 -- Utility bills (公用事业缴费) and their owners: a bill whose 户主 differs from the 当前所有人 it carries, or
--- whose property shows another holder in a later billing period, is stale — counted and shown here, never
--- attributed to the old owner's credit profile.
+-- whose property shows another holder in a later billing period (another USCC; by name when either has none),
+-- is stale — counted and shown here, never attributed to the old owner's credit profile.
 with bills as (
     select
         natural_key_hash, gy_zhbh as account_no, gy_fcbh as property_no, gy_lx as utility_type,
@@ -13,14 +13,14 @@ with bills as (
 flagged as (
     select
         b.*,
-        (b.current_owner_name is not null and b.current_owner_name <> b.holder_name)
-            or (b.current_owner_uscc is not null and b.holder_uscc is not null
-                and b.current_owner_uscc <> b.holder_uscc) as holder_is_not_current_owner,
+        {{ different_party('b.current_owner_name', 'b.current_owner_uscc', 'b.holder_name', 'b.holder_uscc') }}
+            as holder_is_not_current_owner,
         exists (
             select 1 from bills later
             where later.property_no = b.property_no and later.billing_period > b.billing_period
-              and (later.holder_name <> b.holder_name
-                   or coalesce(later.current_owner_name, later.holder_name) <> b.holder_name)
+              and ({{ different_party('later.holder_name', 'later.holder_uscc', 'b.holder_name', 'b.holder_uscc') }}
+                   or {{ different_party('later.current_owner_name', 'later.current_owner_uscc',
+                                         'b.holder_name', 'b.holder_uscc') }})
         ) as holder_changed_later
     from bills b
 )

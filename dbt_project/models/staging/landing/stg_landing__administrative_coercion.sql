@@ -46,7 +46,8 @@ select
     qz_xdr_zjhm_masked as subject_person_masked,
     qz_jgdm::text as authority_uscc,
     null::text as region_code,
+    null::date as state_date,
     null::date as active_until,
     hash_record_extended(row(qz_xdr_mc, qz_xdr_lb, qz_xdr_shxym, qz_xdr_gszc, qz_xdr_zzjg, qz_xdr_swdj, qz_xdr_sydw, qz_xdr_shzz, qz_frdb, qz_fr_zjlx, qz_fr_zjhm_hash, qz_xdr_zjlx, qz_xdr_zjhm_hash, qz_wsh, qz_xwmc, qz_nr, qz_jdrq, qz_jg, qz_jgdm, qz_sjly, qz_sjlydm, bz), 0) as record_hash,
-    hash_record_extended(row(qz_xdr_mc, qz_xdr_lb, qz_xdr_shxym, qz_xdr_gszc, qz_xdr_zzjg, qz_frdb, qz_fr_zjlx, qz_fr_zjhm_hash, qz_xdr_zjlx, qz_xdr_zjhm_hash, qz_wsh, qz_jdrq, qz_jg, qz_jgdm, qz_sjly, qz_sjlydm), 0) as compared_hash
+    hash_record_extended(row(qz_xdr_mc, qz_xdr_lb, qz_xdr_shxym, qz_xdr_gszc, qz_xdr_zzjg, qz_xdr_swdj, qz_xdr_sydw, qz_xdr_shzz, qz_frdb, qz_fr_zjlx, qz_fr_zjhm_hash, qz_xdr_zjlx, qz_xdr_zjhm_hash, qz_wsh, qz_xwmc, qz_nr, qz_jdrq, qz_jg, qz_jgdm, qz_sjly, qz_sjlydm), 0) as compared_hash
 from {{ source('landing', 'administrative_coercion') }}

@@ -46,7 +46,8 @@ select
     bc_xdr_zjhm_masked as subject_person_masked,
     bc_jgdm::text as authority_uscc,
     null::text as region_code,
+    null::date as state_date,
     null::date as active_until,
     hash_record_extended(row(bc_xdr_mc, bc_xdr_lb, bc_xdr_shxym, bc_xdr_gszc, bc_xdr_zzjg, bc_xdr_swdj, bc_xdr_sydw, bc_xdr_shzz, bc_frdb, bc_fr_zjlx, bc_fr_zjhm_hash, bc_xdr_zjlx, bc_xdr_zjhm_hash, bc_wsh, bc_xwmc, bc_nr, bc_jdrq, bc_jg, bc_jgdm, bc_sjly, bc_sjlydm, bz), 0) as record_hash,
-    hash_record_extended(row(bc_xdr_mc, bc_xdr_lb, bc_xdr_shxym, bc_xdr_gszc, bc_xdr_zzjg, bc_frdb, bc_fr_zjlx, bc_fr_zjhm_hash, bc_xdr_zjlx, bc_xdr_zjhm_hash, bc_wsh, bc_jdrq, bc_jg, bc_jgdm, bc_sjly, bc_sjlydm), 0) as compared_hash
+    hash_record_extended(row(bc_xdr_mc, bc_xdr_lb, bc_xdr_shxym, bc_xdr_gszc, bc_xdr_zzjg, bc_xdr_swdj, bc_xdr_sydw, bc_xdr_shzz, bc_frdb, bc_fr_zjlx, bc_fr_zjhm_hash, bc_xdr_zjlx, bc_xdr_zjhm_hash, bc_wsh, bc_xwmc, bc_nr, bc_jdrq, bc_jg, bc_jgdm, bc_sjly, bc_sjlydm), 0) as compared_hash
 from {{ source('landing', 'administrative_compensation') }}

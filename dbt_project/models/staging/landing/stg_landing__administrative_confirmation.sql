@@ -46,7 +46,8 @@ select
     qr_xdr_zjhm_masked as subject_person_masked,
     qr_jgdm::text as authority_uscc,
     null::text as region_code,
+    null::date as state_date,
     null::date as active_until,
     hash_record_extended(row(qr_xdr_mc, qr_xdr_lb, qr_xdr_shxym, qr_xdr_gszc, qr_xdr_zzjg, qr_xdr_swdj, qr_xdr_sydw, qr_xdr_shzz, qr_frdb, qr_fr_zjlx, qr_fr_zjhm_hash, qr_xdr_zjlx, qr_xdr_zjhm_hash, qr_wsh, qr_xwmc, qr_nr, qr_jdrq, qr_jg, qr_jgdm, qr_sjly, qr_sjlydm, bz), 0) as record_hash,
-    hash_record_extended(row(qr_xdr_mc, qr_xdr_lb, qr_xdr_shxym, qr_xdr_gszc, qr_xdr_zzjg, qr_frdb, qr_fr_zjlx, qr_fr_zjhm_hash, qr_xdr_zjlx, qr_xdr_zjhm_hash, qr_wsh, qr_jdrq, qr_jg, qr_jgdm, qr_sjly, qr_sjlydm), 0) as compared_hash
+    hash_record_extended(row(qr_xdr_mc, qr_xdr_lb, qr_xdr_shxym, qr_xdr_gszc, qr_xdr_zzjg, qr_xdr_swdj, qr_xdr_sydw, qr_xdr_shzz, qr_frdb, qr_fr_zjlx, qr_fr_zjhm_hash, qr_xdr_zjlx, qr_xdr_zjhm_hash, qr_wsh, qr_xwmc, qr_nr, qr_jdrq, qr_jg, qr_jgdm, qr_sjly, qr_sjlydm), 0) as compared_hash
 from {{ source('landing', 'administrative_confirmation') }}

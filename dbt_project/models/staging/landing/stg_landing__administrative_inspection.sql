@@ -46,7 +46,8 @@ select
     jc_xdr_zjhm_masked as subject_person_masked,
     jc_jgdm::text as authority_uscc,
     null::text as region_code,
+    null::date as state_date,
     null::date as active_until,
     hash_record_extended(row(jc_xdr_mc, jc_xdr_lb, jc_xdr_shxym, jc_xdr_gszc, jc_xdr_zzjg, jc_xdr_swdj, jc_xdr_sydw, jc_xdr_shzz, jc_frdb, jc_fr_zjlx, jc_fr_zjhm_hash, jc_xdr_zjlx, jc_xdr_zjhm_hash, jc_wsh, jc_xwmc, jc_nr, jc_jdrq, jc_jg, jc_jgdm, jc_sjly, jc_sjlydm, bz), 0) as record_hash,
-    hash_record_extended(row(jc_xdr_mc, jc_xdr_lb, jc_xdr_shxym, jc_xdr_gszc, jc_xdr_zzjg, jc_frdb, jc_fr_zjlx, jc_fr_zjhm_hash, jc_xdr_zjlx, jc_xdr_zjhm_hash, jc_wsh, jc_jdrq, jc_jg, jc_jgdm, jc_sjly, jc_sjlydm), 0) as compared_hash
+    hash_record_extended(row(jc_xdr_mc, jc_xdr_lb, jc_xdr_shxym, jc_xdr_gszc, jc_xdr_zzjg, jc_xdr_swdj, jc_xdr_sydw, jc_xdr_shzz, jc_frdb, jc_fr_zjlx, jc_fr_zjhm_hash, jc_xdr_zjlx, jc_xdr_zjhm_hash, jc_wsh, jc_xwmc, jc_nr, jc_jdrq, jc_jg, jc_jgdm, jc_sjly, jc_sjlydm), 0) as compared_hash
 from {{ source('landing', 'administrative_inspection') }}

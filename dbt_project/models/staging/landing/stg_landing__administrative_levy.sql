@@ -46,7 +46,8 @@ select
     zs_xdr_zjhm_masked as subject_person_masked,
     zs_jgdm::text as authority_uscc,
     null::text as region_code,
+    null::date as state_date,
     null::date as active_until,
     hash_record_extended(row(zs_xdr_mc, zs_xdr_lb, zs_xdr_shxym, zs_xdr_gszc, zs_xdr_zzjg, zs_xdr_swdj, zs_xdr_sydw, zs_xdr_shzz, zs_frdb, zs_fr_zjlx, zs_fr_zjhm_hash, zs_xdr_zjlx, zs_xdr_zjhm_hash, zs_wsh, zs_xwmc, zs_nr, zs_jdrq, zs_jg, zs_jgdm, zs_sjly, zs_sjlydm, bz), 0) as record_hash,
-    hash_record_extended(row(zs_xdr_mc, zs_xdr_lb, zs_xdr_shxym, zs_xdr_gszc, zs_xdr_zzjg, zs_frdb, zs_fr_zjlx, zs_fr_zjhm_hash, zs_xdr_zjlx, zs_xdr_zjhm_hash, zs_wsh, zs_jdrq, zs_jg, zs_jgdm, zs_sjly, zs_sjlydm), 0) as compared_hash
+    hash_record_extended(row(zs_xdr_mc, zs_xdr_lb, zs_xdr_shxym, zs_xdr_gszc, zs_xdr_zzjg, zs_xdr_swdj, zs_xdr_sydw, zs_xdr_shzz, zs_frdb, zs_fr_zjlx, zs_fr_zjhm_hash, zs_xdr_zjlx, zs_xdr_zjhm_hash, zs_wsh, zs_xwmc, zs_nr, zs_jdrq, zs_jg, zs_jgdm, zs_sjly, zs_sjlydm), 0) as compared_hash
 from {{ source('landing', 'administrative_levy') }}

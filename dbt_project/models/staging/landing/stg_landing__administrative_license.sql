@@ -51,7 +51,8 @@ select
     xk_xdr_zjhm_masked as subject_person_masked,
     xk_xkjgdm::text as authority_uscc,
     null::text as region_code,
+    null::date as state_date,
     null::date as active_until,
     hash_record_extended(row(xk_xdr_mc, xk_xdr_lb, xk_xdr_shxym, xk_xdr_gszc, xk_xdr_zzjg, xk_xdr_swdj, xk_xdr_sydw, xk_xdr_shzz, xk_frdb, xk_fr_zjlx, xk_fr_zjhm_hash, xk_xdr_zjlx, xk_xdr_zjhm_hash, xk_xkws, xk_wsh, xk_xklb, xk_xkzs, xk_xkbh, xk_nr, xk_jdrq, xk_yxqz, xk_yxqzi, xk_xkjg, xk_xkjgdm, xk_lydw, xk_lydwdm, bz), 0) as record_hash,
-    hash_record_extended(row(xk_xdr_mc, xk_xdr_lb, xk_xdr_shxym, xk_xdr_gszc, xk_xdr_zzjg, xk_frdb, xk_fr_zjlx, xk_fr_zjhm_hash, xk_xdr_zjlx, xk_xdr_zjhm_hash, xk_wsh, xk_xklb, xk_jdrq, xk_yxqz, xk_yxqzi, xk_xkjg, xk_xkjgdm, xk_lydw, xk_lydwdm), 0) as compared_hash
+    hash_record_extended(row(xk_xdr_mc, xk_xdr_lb, xk_xdr_shxym, xk_xdr_gszc, xk_xdr_zzjg, xk_xdr_swdj, xk_xdr_sydw, xk_xdr_shzz, xk_frdb, xk_fr_zjlx, xk_fr_zjhm_hash, xk_xdr_zjlx, xk_xdr_zjhm_hash, xk_xkws, xk_wsh, xk_xklb, xk_xkzs, xk_xkbh, xk_nr, xk_jdrq, xk_yxqz, xk_yxqzi, xk_xkjg, xk_xkjgdm, xk_lydw, xk_lydwdm), 0) as compared_hash
 from {{ source('landing', 'administrative_license') }}

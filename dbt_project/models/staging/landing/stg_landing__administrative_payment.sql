@@ -46,7 +46,8 @@ select
     gf_xdr_zjhm_masked as subject_person_masked,
     gf_jgdm::text as authority_uscc,
     null::text as region_code,
+    null::date as state_date,
     null::date as active_until,
     hash_record_extended(row(gf_xdr_mc, gf_xdr_lb, gf_xdr_shxym, gf_xdr_gszc, gf_xdr_zzjg, gf_xdr_swdj, gf_xdr_sydw, gf_xdr_shzz, gf_frdb, gf_fr_zjlx, gf_fr_zjhm_hash, gf_xdr_zjlx, gf_xdr_zjhm_hash, gf_wsh, gf_xwmc, gf_nr, gf_jdrq, gf_jg, gf_jgdm, gf_sjly, gf_sjlydm, bz), 0) as record_hash,
-    hash_record_extended(row(gf_xdr_mc, gf_xdr_lb, gf_xdr_shxym, gf_xdr_gszc, gf_xdr_zzjg, gf_frdb, gf_fr_zjlx, gf_fr_zjhm_hash, gf_xdr_zjlx, gf_xdr_zjhm_hash, gf_wsh, gf_jdrq, gf_jg, gf_jgdm, gf_sjly, gf_sjlydm), 0) as compared_hash
+    hash_record_extended(row(gf_xdr_mc, gf_xdr_lb, gf_xdr_shxym, gf_xdr_gszc, gf_xdr_zzjg, gf_xdr_swdj, gf_xdr_sydw, gf_xdr_shzz, gf_frdb, gf_fr_zjlx, gf_fr_zjhm_hash, gf_xdr_zjlx, gf_xdr_zjhm_hash, gf_wsh, gf_xwmc, gf_nr, gf_jdrq, gf_jg, gf_jgdm, gf_sjly, gf_sjlydm), 0) as compared_hash
 from {{ source('landing', 'administrative_payment') }}

@@ -54,7 +54,8 @@ select
     cf_xdr_zjhm_masked as subject_person_masked,
     cf_cfjgdm::text as authority_uscc,
     null::text as region_code,
+    null::date as state_date,
     coalesce(cf_gsjzq::date, cf_yxq::date) as active_until,
     hash_record_extended(row(cf_xdr_mc, cf_xdr_lb, cf_xdr_shxym, cf_xdr_gszc, cf_xdr_zzjg, cf_xdr_swdj, cf_xdr_sydw, cf_xdr_shzz, cf_frdb, cf_fr_zjlx, cf_fr_zjhm_hash, cf_xdr_zjlx, cf_xdr_zjhm_hash, cf_wsh, cf_wfxw, cf_sy, cf_yj, cf_cflb, cf_nr, cf_nr_fk, cf_nr_wfff, cf_nr_zkdx, cf_jdrq, cf_yxq, cf_gsjzq, cf_cfjg, cf_cfjgdm, cf_sjly, cf_sjlydm, bz), 0) as record_hash,
-    hash_record_extended(row(cf_xdr_mc, cf_xdr_lb, cf_xdr_shxym, cf_xdr_gszc, cf_xdr_zzjg, cf_frdb, cf_fr_zjlx, cf_fr_zjhm_hash, cf_xdr_zjlx, cf_xdr_zjhm_hash, cf_wsh, cf_cflb, cf_nr_fk, cf_nr_wfff, cf_jdrq, cf_yxq, cf_gsjzq, cf_cfjg, cf_cfjgdm, cf_sjly, cf_sjlydm), 0) as compared_hash
+    hash_record_extended(row(cf_xdr_mc, cf_xdr_lb, cf_xdr_shxym, cf_xdr_gszc, cf_xdr_zzjg, cf_xdr_swdj, cf_xdr_sydw, cf_xdr_shzz, cf_frdb, cf_fr_zjlx, cf_fr_zjhm_hash, cf_xdr_zjlx, cf_xdr_zjhm_hash, cf_wsh, cf_wfxw, cf_sy, cf_yj, cf_cflb, cf_nr, cf_nr_fk, cf_nr_wfff, cf_nr_zkdx, cf_jdrq, cf_yxq, cf_gsjzq, cf_cfjg, cf_cfjgdm, cf_sjly, cf_sjlydm), 0) as compared_hash
 from {{ source('landing', 'administrative_penalty') }}

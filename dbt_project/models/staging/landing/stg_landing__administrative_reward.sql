@@ -46,7 +46,8 @@ select
     jl_xdr_zjhm_masked as subject_person_masked,
     jl_jgdm::text as authority_uscc,
     null::text as region_code,
+    null::date as state_date,
     null::date as active_until,
     hash_record_extended(row(jl_xdr_mc, jl_xdr_lb, jl_xdr_shxym, jl_xdr_gszc, jl_xdr_zzjg, jl_xdr_swdj, jl_xdr_sydw, jl_xdr_shzz, jl_frdb, jl_fr_zjlx, jl_fr_zjhm_hash, jl_xdr_zjlx, jl_xdr_zjhm_hash, jl_wsh, jl_xwmc, jl_nr, jl_jdrq, jl_jg, jl_jgdm, jl_sjly, jl_sjlydm, bz), 0) as record_hash,
-    hash_record_extended(row(jl_xdr_mc, jl_xdr_lb, jl_xdr_shxym, jl_xdr_gszc, jl_xdr_zzjg, jl_frdb, jl_fr_zjlx, jl_fr_zjhm_hash, jl_xdr_zjlx, jl_xdr_zjhm_hash, jl_wsh, jl_jdrq, jl_jg, jl_jgdm, jl_sjly, jl_sjlydm), 0) as compared_hash
+    hash_record_extended(row(jl_xdr_mc, jl_xdr_lb, jl_xdr_shxym, jl_xdr_gszc, jl_xdr_zzjg, jl_xdr_swdj, jl_xdr_sydw, jl_xdr_shzz, jl_frdb, jl_fr_zjlx, jl_fr_zjhm_hash, jl_xdr_zjlx, jl_xdr_zjhm_hash, jl_wsh, jl_xwmc, jl_nr, jl_jdrq, jl_jg, jl_jgdm, jl_sjly, jl_sjlydm), 0) as compared_hash
 from {{ source('landing', 'administrative_reward') }}

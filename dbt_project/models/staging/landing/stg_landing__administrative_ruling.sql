@@ -46,7 +46,8 @@ select
     cj_xdr_zjhm_masked as subject_person_masked,
     cj_jgdm::text as authority_uscc,
     null::text as region_code,
+    null::date as state_date,
     null::date as active_until,
     hash_record_extended(row(cj_xdr_mc, cj_xdr_lb, cj_xdr_shxym, cj_xdr_gszc, cj_xdr_zzjg, cj_xdr_swdj, cj_xdr_sydw, cj_xdr_shzz, cj_frdb, cj_fr_zjlx, cj_fr_zjhm_hash, cj_xdr_zjlx, cj_xdr_zjhm_hash, cj_wsh, cj_xwmc, cj_nr, cj_jdrq, cj_jg, cj_jgdm, cj_sjly, cj_sjlydm, bz), 0) as record_hash,
-    hash_record_extended(row(cj_xdr_mc, cj_xdr_lb, cj_xdr_shxym, cj_xdr_gszc, cj_xdr_zzjg, cj_frdb, cj_fr_zjlx, cj_fr_zjhm_hash, cj_xdr_zjlx, cj_xdr_zjhm_hash, cj_wsh, cj_jdrq, cj_jg, cj_jgdm, cj_sjly, cj_sjlydm), 0) as compared_hash
+    hash_record_extended(row(cj_xdr_mc, cj_xdr_lb, cj_xdr_shxym, cj_xdr_gszc, cj_xdr_zzjg, cj_xdr_swdj, cj_xdr_sydw, cj_xdr_shzz, cj_frdb, cj_fr_zjlx, cj_fr_zjhm_hash, cj_xdr_zjlx, cj_xdr_zjhm_hash, cj_wsh, cj_xwmc, cj_nr, cj_jdrq, cj_jg, cj_jgdm, cj_sjly, cj_sjlydm), 0) as compared_hash
 from {{ source('landing', 'administrative_ruling') }}

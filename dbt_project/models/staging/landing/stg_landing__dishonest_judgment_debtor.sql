@@ -38,7 +38,8 @@ select
     sx_zjhm_masked as subject_person_masked,
     null::text as authority_uscc,
     null::text as region_code,
+    null::date as state_date,
     null::date as active_until,
     hash_record_extended(row(sx_bzxr_mc, sx_bzxr_lb, sx_shxym, sx_zjhm_hash, sx_frdb, sx_zxfy, sx_sf, sx_zxyjwh, sx_larq, sx_ah, sx_zczxyjdw, sx_yw, sx_lxqk, sx_sxqx, sx_fbrq), 0) as record_hash,
-    hash_record_extended(row(sx_bzxr_mc, sx_bzxr_lb, sx_shxym, sx_zjhm_hash, sx_frdb, sx_zxfy, sx_larq, sx_ah, sx_lxqk, sx_sxqx, sx_fbrq), 0) as compared_hash
+    hash_record_extended(row(sx_bzxr_mc, sx_bzxr_lb, sx_shxym, sx_zjhm_hash, sx_frdb, sx_zxfy, sx_sf, sx_zxyjwh, sx_larq, sx_ah, sx_zczxyjdw, sx_yw, sx_lxqk, sx_sxqx, sx_fbrq), 0) as compared_hash
 from {{ source('landing', 'dishonest_judgment_debtor') }}

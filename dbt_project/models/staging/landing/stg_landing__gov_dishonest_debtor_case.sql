@@ -38,7 +38,8 @@ select
     null::text as subject_person_masked,
     null::text as authority_uscc,
     zfsx_qhdm::text as region_code,
+    coalesce(zfsx_scrq::date, zfsx_hjrq::date) as state_date,
     null::date as active_until,
     hash_record_extended(row(zfsx_ah, zfsx_zxfy, zfsx_jgmc, zfsx_jgdm, zfsx_jglx, zfsx_cj, zfsx_qhdm, zfsx_sxqx, zfsx_qkje, zfsx_zt, zfsx_larq, zfsx_lrrq, zfsx_hjrq, zfsx_scrq, zfsx_pc, bz), 0) as record_hash,
-    hash_record_extended(row(zfsx_ah, zfsx_jgmc, zfsx_jgdm, zfsx_jglx, zfsx_cj, zfsx_qhdm, zfsx_sxqx, zfsx_qkje, zfsx_zt, zfsx_larq, zfsx_lrrq, zfsx_hjrq, zfsx_scrq), 0) as compared_hash
+    hash_record_extended(row(zfsx_ah, zfsx_zxfy, zfsx_jgmc, zfsx_jgdm, zfsx_jglx, zfsx_cj, zfsx_qhdm, zfsx_sxqx, zfsx_qkje, zfsx_zt, zfsx_larq, zfsx_lrrq, zfsx_hjrq, zfsx_scrq, zfsx_pc), 0) as compared_hash
 from {{ source('landing', 'gov_dishonest_debtor_case') }}

@@ -37,7 +37,8 @@ select
     yz_zjhm_masked as subject_person_masked,
     yz_rdjgdm::text as authority_uscc,
     null::text as region_code,
+    null::date as state_date,
     null::date as active_until,
     hash_record_extended(row(yz_ztmc, yz_ztlb, yz_shxym, yz_zjhm_hash, yz_mdlb, yz_rdwsh, yz_rdyj, yz_sxxw, yz_rdjg, yz_rdjgdm, yz_rdrq, yz_yxqz, yz_sjly, yz_sjlydm), 0) as record_hash,
-    hash_record_extended(row(yz_ztmc, yz_ztlb, yz_shxym, yz_zjhm_hash, yz_mdlb, yz_rdwsh, yz_rdjg, yz_rdjgdm, yz_rdrq, yz_yxqz, yz_sjly, yz_sjlydm), 0) as compared_hash
+    hash_record_extended(row(yz_ztmc, yz_ztlb, yz_shxym, yz_zjhm_hash, yz_mdlb, yz_rdwsh, yz_rdyj, yz_sxxw, yz_rdjg, yz_rdjgdm, yz_rdrq, yz_yxqz, yz_sjly, yz_sjlydm), 0) as compared_hash
 from {{ source('landing', 'serious_dishonesty_list') }}

@@ -35,7 +35,8 @@ select
     null::text as subject_person_masked,
     zwsx_rdjgdm::text as authority_uscc,
     zwsx_qhdm::text as region_code,
+    null::date as state_date,
     null::date as active_until,
     hash_record_extended(row(zwsx_ztmc, zwsx_ztdm, zwsx_qhdm, zwsx_sxxw, zwsx_rdyj, zwsx_rdwsh, zwsx_rdjg, zwsx_rdjgdm, zwsx_rdrq, zwsx_cjcs, zwsx_yxqz, zwsx_sjly, zwsx_sjlydm), 0) as record_hash,
-    hash_record_extended(row(zwsx_ztmc, zwsx_ztdm, zwsx_qhdm, zwsx_rdwsh, zwsx_rdjg, zwsx_rdjgdm, zwsx_rdrq, zwsx_yxqz, zwsx_sjly, zwsx_sjlydm), 0) as compared_hash
+    hash_record_extended(row(zwsx_ztmc, zwsx_ztdm, zwsx_qhdm, zwsx_sxxw, zwsx_rdyj, zwsx_rdwsh, zwsx_rdjg, zwsx_rdjgdm, zwsx_rdrq, zwsx_cjcs, zwsx_yxqz, zwsx_sjly, zwsx_sjlydm), 0) as compared_hash
 from {{ source('landing', 'serious_gov_dishonesty') }}

@@ -35,7 +35,8 @@ select
     null::text as subject_person_masked,
     sfsx_rdjgdm::text as authority_uscc,
     sfsx_qhdm::text as region_code,
+    null::date as state_date,
     null::date as active_until,
     hash_record_extended(row(sfsx_ztmc, sfsx_ztdm, sfsx_qhdm, sfsx_sxxw, sfsx_rdyj, sfsx_rdwsh, sfsx_rdjg, sfsx_rdjgdm, sfsx_rdrq, sfsx_cjcs, sfsx_yxqz, sfsx_sjly, sfsx_sjlydm), 0) as record_hash,
-    hash_record_extended(row(sfsx_ztmc, sfsx_ztdm, sfsx_qhdm, sfsx_rdwsh, sfsx_rdjg, sfsx_rdjgdm, sfsx_rdrq, sfsx_yxqz, sfsx_sjly, sfsx_sjlydm), 0) as compared_hash
+    hash_record_extended(row(sfsx_ztmc, sfsx_ztdm, sfsx_qhdm, sfsx_sxxw, sfsx_rdyj, sfsx_rdwsh, sfsx_rdjg, sfsx_rdjgdm, sfsx_rdrq, sfsx_cjcs, sfsx_yxqz, sfsx_sjly, sfsx_sjlydm), 0) as compared_hash
 from {{ source('landing', 'serious_judicial_dishonesty') }}

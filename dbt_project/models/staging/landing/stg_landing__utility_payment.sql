@@ -34,6 +34,7 @@ select
     null::text as subject_person_masked,
     null::text as authority_uscc,
     null::text as region_code,
+    null::date as state_date,
     null::date as active_until,
     hash_record_extended(row(gy_zhbh, gy_fcbh, gy_lx, gy_hzmc, gy_hzdm, gy_dqsyr, gy_dqsyrdm, gy_zdq, gy_qfje, gy_qfqsrq, gy_gdw, gy_gdwdm), 0) as record_hash,
     hash_record_extended(row(gy_zhbh, gy_fcbh, gy_lx, gy_hzmc, gy_hzdm, gy_dqsyr, gy_dqsyrdm, gy_zdq, gy_qfje, gy_qfqsrq, gy_gdw, gy_gdwdm), 0) as compared_hash
