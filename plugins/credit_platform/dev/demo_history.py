@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -85,7 +86,10 @@ def _land(s: Settings, unit: str, item: str, records: list[dict], received_at: d
         out.rejected += summary.get("rejected") or 0
 
 
-def replay(s: Settings, today: date | None = None) -> Replayed:
+def replay(s: Settings, today: date | None = None,
+           after_month: Callable[[date], None] | None = None) -> Replayed:
+    """`after_month(month)` runs when a month's history is in: the demo builds the warehouse there, as the nightly
+    build would have, so the case snapshot holds each replayed month's end state."""
     today = today or clock.today()
     marker = s.home / f"demo-history-{s.pg_database}-{today.isoformat()}"
     if marker.exists():  # a second `make demo` on the same day: the history is there already
@@ -131,6 +135,8 @@ def replay(s: Settings, today: date | None = None) -> Replayed:
                         sent.setdefault(unit_code, []).extend(recs[:ROWS])
                     _land(s, unit_code, item, recs, _at(day, 7 * i + n), out)
         _replay_cases(s, month, months, rng, out)
+        if after_month:
+            after_month(month)
     marker.write_text("replayed\n")
     return out
 
@@ -207,11 +213,18 @@ def summary(s: Settings, top: int = 8) -> None:
         this_month = clock.today().strftime("%Y-%m")
         print("  government dishonest-debtor cases per month (marts.mart_gov_case_month, as of each month's end;"
               " the current month to date)")
-        print(f"    {'month':<8} {'new':>4} {'resolved':>8} {'open@start':>10} {'open@end':>8}")
-        for row in conn.execute("select month, new_cases, resolved_cases, outstanding_at_start, outstanding_at_end"
-                                " from marts.mart_gov_case_month order by month"):
+        print("  and open at the month's end by the case snapshot (snapshots.snap_gov_dishonest_case: what the"
+              " builds published — the demo builds at the end of each replayed month)")
+        print(f"    {'month':<8} {'new':>4} {'resolved':>8} {'open@start':>10} {'open@end':>8} {'snapshot':>8}")
+        for row in conn.execute(
+                "select m.month, m.new_cases, m.resolved_cases, m.outstanding_at_start, m.outstanding_at_end,"
+                " (select count(*) from snapshots.snap_gov_dishonest_case c where not c.is_resolved"
+                "  and c.dbt_valid_from < e.end_at and (c.dbt_valid_to is null or c.dbt_valid_to >= e.end_at))"
+                " from marts.mart_gov_case_month m"
+                " cross join lateral (select least(((to_date(m.month, 'YYYY-MM') + interval '1 month')::timestamp"
+                "  at time zone 'Asia/Shanghai'), now()) as end_at) e order by m.month"):
             note = "  (to date)" if row[0] == this_month else ""
-            print(f"    {row[0]:<8} {row[1]:>4} {row[2]:>8} {row[3]:>10} {row[4]:>8}{note}")
+            print(f"    {row[0]:<8} {row[1]:>4} {row[2]:>8} {row[3]:>10} {row[4]:>8} {row[5]:>8}{note}")
 
 
 def _pad(text: str, width: int) -> str:
