@@ -58,11 +58,16 @@ class Replayed:
                 f" second")
 
 
-def _months(today: date) -> list[date]:
+def months(today: date) -> list[date]:
+    """The first days of the two months replayed."""
     first = today.replace(day=1)
     m1 = (first - timedelta(days=1)).replace(day=1)
     m2 = (m1 - timedelta(days=1)).replace(day=1)
     return [m2, m1]
+
+
+def next_month(month: date) -> date:
+    return (month.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 def _workday(d: date) -> date:
@@ -98,8 +103,8 @@ def replay(s: Settings, today: date | None = None,
     rng = random.Random(zlib.crc32(today.isoformat().encode()))
     out = Replayed()
     sent: dict[str, list[dict]] = {}  # unit → penalties it reported (for corrections and forwarding)
-    months = _months(today)
-    for month in months:
+    replayed = months(today)
+    for month in replayed:
         for n, dom in enumerate(DAYS_OF_MONTH):
             day = _workday(month.replace(day=dom))
             for i, (unit_code, items) in enumerate(UNITS.items()):
@@ -134,7 +139,7 @@ def replay(s: Settings, today: date | None = None,
                                 out.forwarded += 1
                         sent.setdefault(unit_code, []).extend(recs[:ROWS])
                     _land(s, unit_code, item, recs, _at(day, 7 * i + n), out)
-        _replay_cases(s, month, months, rng, out)
+        _replay_cases(s, month, replayed, rng, out)
         if after_month:
             after_month(month)
     marker.write_text("replayed\n")
