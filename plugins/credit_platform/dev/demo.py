@@ -144,7 +144,8 @@ def _month_end_build(s: Settings, month: date) -> None:
     from credit_platform.warehouse.dbt_build import build_warehouse
 
     out = build_warehouse(s)
-    print(f"  end of {month:%Y-%m}: warehouse build (the nightly build then): {'success' if out.success else 'FAILED ' + str(out.failed())}")
+    result = "success" if out.success else f"FAILED {out.failed()}"
+    print(f"  end of {month:%Y-%m}: warehouse build (the nightly build then): {result}")
 
 
 def run(s: Settings) -> int:
