@@ -138,7 +138,7 @@ class _MonthlyFeed:
         return len(due)
 
 
-def _month_end_build(s: Settings, month: date) -> None:
+def _month_end_build(s: Settings, month: date) -> bool:
     """The warehouse build at the end of a replayed month (the nightly build then): the case snapshot records the
     month's end state, so the snapshot, too, answers "as of the end of that month"."""
     from credit_platform.warehouse.dbt_build import build_warehouse
@@ -146,6 +146,7 @@ def _month_end_build(s: Settings, month: date) -> None:
     out = build_warehouse(s)
     result = "success" if out.success else f"FAILED {out.failed()}"
     print(f"  end of {month:%Y-%m}: warehouse build (the nightly build then): {result}")
+    return out.success
 
 
 def run(s: Settings) -> int:
@@ -173,12 +174,13 @@ def run(s: Settings) -> int:
     heading("history: the two previous months replayed through the same ingestion code")
     scenario = _MonthlyFeed(s, report_scenario.october_batches())
     first = demo_history.months(clock.today())[0]
+    month_builds = []
     if scenario.feed_before(first):
-        _month_end_build(s, first - timedelta(days=1))
+        month_builds.append(_month_end_build(s, first - timedelta(days=1)))
 
     def month_end(month: date) -> None:
         scenario.feed_before(demo_history.next_month(month))
-        _month_end_build(s, month)
+        month_builds.append(_month_end_build(s, month))
 
     print("  " + demo_history.replay(s, after_month=month_end).describe())
     scenario.feed_before(None)
@@ -214,8 +216,9 @@ def run(s: Settings) -> int:
     heading(f"notices (outbox {s.outbox_dir})")
     files = sorted(s.outbox_dir.glob("*.json"))
     print(f"  {len(files)} notices; newest: {files[-1].name if files else '-'}")
-    ok = not failed and wh.state == "success" and adds_up and reports_ok
+    ok = not failed and wh.state == "success" and all(month_builds) and adds_up and reports_ok
     heading(f"done in {time.monotonic() - started:.0f}s: {n} ingest DAG runs"
-            + ("" if ok else f"; FAILED: {failed or ''} warehouse_build={wh.state} totals add up={adds_up}"))
+            + ("" if ok else f"; FAILED: {failed or ''} warehouse_build={wh.state} month-end builds={month_builds}"
+                             f" totals add up={adds_up}"))
     print("  the platform as services, with the scheduler and the UI: make up (stop everything: make down)")
     return 0 if ok else 1
