@@ -7,6 +7,7 @@ The demo lands the hand-computed October 2026 history of dev/report_scenario.py 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pendulum
 import psycopg
@@ -28,6 +29,7 @@ def run(s: Settings) -> bool:
     dbt_build.run(s, ["run", "--select", "fct_obligations"])
     first = schedule.first_working_day(today.year, today.month)
     print(f"  period {period}: the run of {first} (first working day of the month on the official calendar)")
+    started = datetime.now(UTC)
     run = run_dag(load_dag_module("reports_monthly").reports_monthly(),
                   pendulum.datetime(first.year, first.month, first.day, 9, tz="Asia/Shanghai"))
     print(f"  reports_monthly: {run.state}")
@@ -46,11 +48,14 @@ def run(s: Settings) -> bool:
         print(f"  {title}: {len(ms)} offices, e.g. s3://{bucket}/{key}.html")
         print(f"    {province['headline'][0]}")
     with psycopg.connect(s.pg_dsn()) as conn:
-        sent = conn.execute("select status, count(*) from ops.notices where kind = 'report' and subject_period = %s"
-                            " group by 1 order by 1", (period,)).fetchall() if conn.execute(
+        sent = conn.execute("select status, count(*), count(*) filter (where sent_at >= %s) from ops.notices"
+                            " where kind = 'report' and subject_period = %s group by 1 order by 1",
+                            (started, period)).fetchall() if conn.execute(
             "select to_regclass('ops.notices')").fetchone()[0] else []
-    print(f"  deliveries (ops.notices): {dict(sent) or 'none'}; copies in {s.outbox_dir} and"
-          f" {s.home / 'reports-out'}")
+    recorded = {status: n for status, n, _ in sent}
+    now = sum(n for _, _, n in sent)
+    print(f"  deliveries of {period} (ops.notices, each sent once): {recorded or 'none'}, {now} of them by this run;"
+          f" copies in {s.outbox_dir} and {s.home / 'reports-out'}")
     print(f"  on demand: credit-platform report data_quality --period {period} --office ln_credit_office;"
           f" credit-platform indicators --period {period} --unit {report_scenario.UNIT} --json")
     return run.state == "success"
