@@ -54,8 +54,9 @@ def env_of(s: Settings):
 
 def build(s: Settings) -> None:
     with env_of(s):
-        # what the warehouse build owns and the report models read: seeds and the obligations
-        for args in (["seed", "--select", "path:seeds"], ["run", "--select", "path:models/marts/obligations"]):
+        # what the warehouse build owns and the report models read: seeds, the obligations and the case history
+        for args in (["seed", "--select", "path:seeds"], ["run", "--select", "path:models/marts/obligations"],
+                     ["run", "--select", "+fct_gov_dishonest_case_history"]):
             wh = dbt_build.run(s, args)
             assert wh.success, wh.failed()
         schedule.build_report_models(s)  # the report models with their data tests and unit tests
