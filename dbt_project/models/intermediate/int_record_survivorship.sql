@@ -19,7 +19,8 @@
 -- Incremental: every copy of a fact the build's batches touch is ranked again (its rows deleted first, by the
 -- fact: dbt's delete+insert on the copy's four columns nests loops over 10M rows). The copies are the build's
 -- batches and, for the facts an earlier build has, their earlier copies.
-with copies as (
+-- (not materialized: read twice, and a materialized CTE would spool every copy of a full build)
+with copies as not materialized (
     select c.*, u.uscc as unit_uscc
     from {{ ref('int_record_copies') }} c
     left join {{ ref('ref_source_units') }} u on u.unit_code = c.unit_code
