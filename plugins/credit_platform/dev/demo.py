@@ -175,7 +175,8 @@ def run(s: Settings) -> int:
     scenario = _MonthlyFeed(s, report_scenario.october_batches())
     first = demo_history.months(clock.today())[0]
     month_builds = []
-    if scenario.feed_before(first):
+    # (a second demo the same day lands nothing new: no month-end builds then)
+    if scenario.feed_before(first) and not demo_history.replayed_already(s, clock.today()):
         month_builds.append(_month_end_build(s, first - timedelta(days=1)))
 
     def month_end(month: date) -> None:

@@ -66,6 +66,14 @@ def months(today: date) -> list[date]:
     return [m2, m1]
 
 
+def _marker(s: Settings, today: date):
+    return s.home / f"demo-history-{s.pg_database}-{today.isoformat()}"
+
+
+def replayed_already(s: Settings, today: date) -> bool:
+    return _marker(s, today).exists()
+
+
 def next_month(month: date) -> date:
     return (month.replace(day=1) + timedelta(days=32)).replace(day=1)
 
@@ -96,7 +104,7 @@ def replay(s: Settings, today: date | None = None,
     """`after_month(month)` runs when a month's history is in: the demo builds the warehouse there, as the nightly
     build would have, so the case snapshot holds each replayed month's end state."""
     today = today or clock.today()
-    marker = s.home / f"demo-history-{s.pg_database}-{today.isoformat()}"
+    marker = _marker(s, today)
     if marker.exists():  # a second `make demo` on the same day: the history is there already
         return Replayed(skipped=True)
     reg, cat = registry(), catalog()
