@@ -106,7 +106,8 @@ def scenario(airflow_db):
     # property Z's holder renames between the months (same USCC): still its own bills, neither stale
     z1 = next(b for b in bills[3:] if b["GY_HZDM"])
     z1.update(GY_FCBH=f"Z{token}", GY_ZDQ=f"{MONTH1:%Y-%m}", GY_HZMC="更名前有限公司", GY_DQSYR=None, GY_DQSYRDM=None)
-    z2 = {**z1, "GY_ZDQ": f"{MONTH2:%Y-%m}", "GY_HZMC": "更名后有限公司"}
+    # (the later bill names its holder as 当前所有人 too, without a code: still the same party)
+    z2 = {**z1, "GY_ZDQ": f"{MONTH2:%Y-%m}", "GY_HZMC": "更名后有限公司", "GY_DQSYR": "更名后有限公司"}
     # the holder of X is the company above: its credit profile must not carry X's stale bills
     x1.update(GY_FCBH=f"X{token}", GY_ZDQ=f"{MONTH1:%Y-%m}", GY_HZMC=firm["CF_XDR_MC"], GY_HZDM=firm["CF_XDR_SHXYM"],
               GY_DQSYR=None, GY_DQSYRDM=None)
@@ -137,6 +138,8 @@ def scenario(airflow_db):
           at(MONTH2 + timedelta(days=14), 10))
     # the city platform forwards H, and G's old open state after the court resolved it: G stays resolved
     _land(s, "shenyang_platform", "gov_dishonest_debtor_case", [h, g], at(MONTH2 + timedelta(days=15), 10))
+    # … and the court sends G's old state again (a retraction?): not taken, but listed as a conflict
+    _land(s, "ln_court", "gov_dishonest_debtor_case", [g], at(MONTH2 + timedelta(days=16), 10))
 
     with psycopg.connect(s.pg_dsn()) as conn:  # the state of month 1's build still holds: incremental
         incremental = conn.execute("select landing_epoch, project_version, batches_built"
@@ -188,10 +191,10 @@ def test_conflicting_values_are_listed_not_resolved(scenario):
     g = _rows(c, "select v.field_code, v.winning_value, v.other_value, v.other_unit_code"
                  " from marts.fct_value_conflicts v join marts.fct_gov_dishonest_case f on f.case_key = v.natural_key_hash"
                  " where f.case_no = %s order by 1", scenario["g"]["ZFSX_AH"])
-    assert [(f, w, o, u) for f, w, o, u in g] == [
-        ("zfsx_hjrq", (MONTH2 + timedelta(days=9)).isoformat(), None, "shenyang_platform"),
-        ("zfsx_zt", "已履行", "未履行", "shenyang_platform")]
-    assert _rows(c, "select count(*) from marts.fct_value_conflicts")[0][0] == 3
+    resolved_on = (MONTH2 + timedelta(days=9)).isoformat()
+    assert sorted(g) == [("zfsx_hjrq", resolved_on, None, "ln_court"), ("zfsx_hjrq", resolved_on, None, "shenyang_platform"),
+                         ("zfsx_zt", "已履行", "未履行", "ln_court"), ("zfsx_zt", "已履行", "未履行", "shenyang_platform")]
+    assert _rows(c, "select count(*) from marts.fct_value_conflicts")[0][0] == 5
 
 
 def test_duplication_burden(scenario):
@@ -248,13 +251,18 @@ def test_gov_case_current_state_history_and_months(scenario):
     c, g, h = scenario["conn"], scenario["g"], scenario["h"]
     cur = dict(_rows(c, "select case_no, status || '/' || versions || '/' || copies from marts.fct_gov_dishonest_case"))
     # G's old state forwarded after the court resolved it is a copy, not a version: G stays resolved
-    assert cur == {g["ZFSX_AH"]: "已履行/2/3", h["ZFSX_AH"]: "未履行/1/3"}
+    assert cur == {g["ZFSX_AH"]: "已履行/2/4", h["ZFSX_AH"]: "未履行/1/3"}
     (credit,) = _rows(c, "select state_unit_code, state_received_at from marts.fct_gov_dishonest_case"
                          " where case_no = %s", h["ZFSX_AH"])
     assert credit == ("ln_court", at(MONTH1 + timedelta(days=14), 10)), "the state's first report, not its repeat"
     reasons = _rows(c, "select survivorship_reason from marts.fct_record_copies r join marts.fct_gov_dishonest_case f"
                        " on f.case_key = r.natural_key_hash where f.case_no = %s and r.is_winner", g["ZFSX_AH"])
     assert reasons == [("latest_state",)]
+    losers = _rows(c, "select unit_code, survivorship_reason from marts.fct_record_copies r join marts.fct_gov_dishonest_case"
+                      " f on f.case_key = r.natural_key_hash where f.case_no = %s and not r.is_winner order by received_at",
+                   g["ZFSX_AH"])
+    assert losers == [("ln_court", "earlier_state"), ("shenyang_platform", "earlier_state"),
+                      ("ln_court", "earlier_state")]
     months = {m: v for m, *v in _rows(c, "select month, new_cases, resolved_cases, outstanding_at_start,"
                                          " outstanding_at_end from marts.mart_gov_case_month")}
     assert months[f"{MONTH1:%Y-%m}"] == [2, 0, 0, 2]

@@ -1,5 +1,6 @@
 -- depends_on: {{ ref('int_touched_keys') }}
--- The compared fields of each unit's current copy of a fact whose copies differ, one row per copy and field
+-- The compared fields of each unit's current copy (and the winner) of a fact whose copies differ, one row per copy
+-- and field
 -- (values as text; personal ID fields by their keyed hash).
 -- Incremental: the rows of the facts the build touched are deleted and those facts compared again (a new copy
 -- can make a fact conflicted, or end its conflict). Their copies' values come from staging from the earliest
@@ -15,7 +16,7 @@ with conflicted as (
     from {{ ref('int_record_survivorship') }} s
     join {{ ref('int_golden_keys') }} k
       on k.item_code = s.item_code and k.natural_key_hash = s.natural_key_hash and k.has_conflicts
-    where s.is_current_in_unit
+    where (s.is_current_in_unit or s.is_winner)  -- (a case's winner may be a unit's earlier copy)
     {% if is_incremental() %}
       and (s.item_code, s.natural_key_hash) in (select item_code, natural_key_hash from {{ ref('int_touched_keys') }})
     {% endif %}

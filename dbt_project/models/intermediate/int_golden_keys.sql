@@ -25,6 +25,7 @@ select
     max(survivorship_reason) filter (where is_winner) as survivorship_reason,
     min(received_at) as first_received_at,
     max(received_at) as last_received_at,
-    count(distinct compared_hash) filter (where is_current_in_unit) > 1 as has_conflicts
+    -- (and the winner: a case's winning state may be a unit's earlier copy, its later copy then conflicts)
+    count(distinct compared_hash) filter (where is_current_in_unit or is_winner) > 1 as has_conflicts
 from s
 group by item_code, natural_key_hash

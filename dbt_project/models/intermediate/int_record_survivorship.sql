@@ -64,23 +64,25 @@ versions as (
 ranked as (
     select
         *,
-        row_number() over (
-            partition by item_code, natural_key_hash
-            order by
-                (state_first_received_at is not null or version_desc = 1) desc,
-                coalesce(unit_uscc = authority_uscc, false) desc,
-                case when state_first_received_at is not null then state_date end desc nulls last,
-                state_first_received_at desc nulls last,
-                unit_on_time desc,
-                unit_first_received_at,
-                unit_code,
-                batch_id,
-                row_no
-        ) as survivor_rank,
+        row_number() over survivorship as survivor_rank,
+        first_value(compared_hash) over survivorship as winner_compared_hash,
         -- an uncontested fact is labelled as such, not by a step that decided nothing
         count(*) over (partition by item_code, natural_key_hash) as fact_copies,
         count(*) filter (where version_desc = 1) over (partition by item_code, natural_key_hash) as fact_units
     from versions
+    window survivorship as (
+        partition by item_code, natural_key_hash
+        order by
+            (state_first_received_at is not null or version_desc = 1) desc,
+            coalesce(unit_uscc = authority_uscc, false) desc,
+            case when state_first_received_at is not null then state_date end desc nulls last,
+            state_first_received_at desc nulls last,
+            unit_on_time desc,
+            unit_first_received_at,
+            unit_code,
+            batch_id,
+            row_no
+    )
 )
 
 select
@@ -96,6 +98,8 @@ select
         when survivor_rank = 1 and state_first_received_at is not null then 'latest_state'
         when survivor_rank = 1 and unit_on_time then 'earliest_on_time'
         when survivor_rank = 1 then 'earliest'
+        -- a state the case has moved beyond (an old state forwarded, a unit's own later copy of it)
+        when state_first_received_at is not null and compared_hash <> winner_compared_hash then 'earlier_state'
         when version_desc > 1 then 'superseded_by_unit'
         else 'other_unit'
     end as survivorship_reason

@@ -5,7 +5,10 @@ with bills as (
     select
         natural_key_hash, gy_zhbh as account_no, gy_fcbh as property_no, gy_lx as utility_type,
         gy_zdq as billing_period, gy_hzmc as holder_name, gy_hzdm as holder_uscc,
-        gy_dqsyr as current_owner_name, gy_dqsyrdm as current_owner_uscc, gy_qfje as arrears_yuan,
+        gy_dqsyr as current_owner_name,
+        -- an owner named as the bill's own holder, without a code, is that holder (by its USCC)
+        coalesce(gy_dqsyrdm, case when gy_dqsyr = gy_hzmc then gy_hzdm end) as current_owner_uscc,
+        gy_qfje as arrears_yuan,
         gy_gdw as supplier_name
     from {{ ref('fct_utility_payment') }}
 ),
