@@ -83,8 +83,11 @@ def _scan_airflow(s, found: list[str]) -> int:
     and its task logs."""
     n = 0
     with psycopg.connect(s.pg_dsn(airflow_env.airflow_database(s))) as conn:
+        # (not dag_code: the source files of the DAGs run so far, this suite's test modules among them, whose
+        # ID-shaped literals are test code, not data; a second run on the same CP_HOME would otherwise find the
+        # first run's test DAGs there)
         tables = conn.execute("select table_schema, table_name from information_schema.tables where table_schema"
-                              " = 'public' and table_type = 'BASE TABLE'").fetchall()
+                              " = 'public' and table_type = 'BASE TABLE' and table_name <> 'dag_code'").fetchall()
         for schema, table in tables:
             for (row,) in conn.execute(sql.SQL("select t::text from {}.{} t").format(
                     sql.Identifier(schema), sql.Identifier(table))).fetchall():
